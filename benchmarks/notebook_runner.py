@@ -46,7 +46,11 @@ def execute(path: Path, *, write: bool) -> dict[str, float]:
     # The kernel is a child of this process and has exited: RUSAGE_CHILDREN holds its peak (kB on Linux).
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if write:
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
         nbformat.write(notebook, path)
     return {"seconds": seconds, "peak_rss_mb": peak_mb}
 

@@ -235,8 +235,7 @@ def parse_stsb(rows: Dataset) -> Dataset:
     bad = [i for i, s in enumerate(scores) if not isinstance(s, int | float) or not 0.0 <= float(s) <= 1.0]
     if bad:
         raise ValueError(
-            f"Row {bad[0]} has score {scores[bad[0]]!r}; stsb scores are numbers from 0 to 1 "
-            "(divide 0-5 scores by 5)."
+            f"Row {bad[0]} has score {scores[bad[0]]!r}; stsb scores are numbers from 0 to 1 (divide 0-5 scores by 5)."
         )
     return rows.select_columns(["sentence1", "sentence2", "score"])
 

@@ -256,8 +256,7 @@ def resolve_model(model: str | None = None, *, timeout: float = 3.0, verbose: bo
     else:
         choice = _embedded_choice(
             "embedded",
-            f"the Hub is out of reach and {REFERENCE_MODEL} is not cached; "
-            f"set {MODEL_ENV} to choose another model.",
+            f"the Hub is out of reach and {REFERENCE_MODEL} is not cached; set {MODEL_ENV} to choose another model.",
         )
     if verbose:
         print(choice)

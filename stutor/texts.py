@@ -34,8 +34,7 @@ def check_texts(texts: Sequence[str] | str, *, name: str = "texts", allow_empty_
     for index, item in enumerate(items):
         if not isinstance(item, str):
             raise TypeError(
-                f"{name}[{index}] is {type(item).__name__} ({item!r:.40}), not str: convert it with str() "
-                "or remove it."
+                f"{name}[{index}] is {type(item).__name__} ({item!r:.40}), not str: convert it with str() or remove it."
             )
         if not allow_empty_strings and not item.strip():
             raise ValueError(f"{name}[{index}] is an empty string: remove it or write some text.")

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from datasets import Dataset
+
+from stutor import data
+
+
+def test_paraphrase_groups_meet_the_spec():
+    groups = data.load_paraphrase_groups()
+    assert len(groups) >= 150
+    assert all(len(g["paraphrases"]) >= 4 for g in groups)
+    assert all(len(g["hard_negatives"]) >= 1 for g in groups)
+    topics = Counter(groups["topic"])
+    assert len(topics) >= 5 and min(topics.values()) >= 5
+    texts = [t for g in groups for t in g["paraphrases"] + g["hard_negatives"]]
+    assert len(texts) == len(set(texts)), "every sentence appears once"
+
+
+def test_splits_are_disjoint_by_group_and_cover_everything():
+    ids = {split: set(data.load_paraphrase_groups(split)["id"]) for split in data.SPLITS}
+    assert not ids["train"] & ids["dev"] and not ids["train"] & ids["test"] and not ids["dev"] & ids["test"]
+    assert set().union(*ids.values()) == set(data.load_paraphrase_groups()["id"])
+    assert len(ids["train"]) > len(ids["dev"]) > 0 and len(ids["test"]) > 0
+
+
+def test_unknown_split_is_refused():
+    with pytest.raises(ValueError, match="Unknown split 'validation'"):
+        data.load_paraphrase_groups("validation")
+
+
+def test_sts_pairs_cover_the_scale():
+    pairs = data.load_sts_pairs()
+    assert len(pairs) >= 200 and pairs.column_names == ["sentence1", "sentence2", "score"]
+    scores = pairs["score"]
+    assert min(scores) >= 0 and max(scores) <= 5
+    for low in range(5):
+        assert sum(low <= s < low + 1 or (low == 4 and s == 5) for s in scores) >= 20
+
+
+def test_bundled_triplets_use_hard_negatives():
+    triplets = data.bundled_triplets("test")
+    groups = data.load_paraphrase_groups("test")
+    assert triplets.column_names == ["anchor", "positive", "negative"] and len(triplets) == len(groups)
+    assert triplets[0]["negative"] == groups[0]["hard_negatives"][0]
+
+
+QQP_ROWS = [
+    {
+        "set": {
+            "query": "Why is the sky blue?",
+            "pos": ["What makes the sky look blue?"],
+            "neg": ["Why is grass green?", "Is the sea blue?"],
+        }
+    },
+    {
+        "set": {
+            "query": "How do I bake bread?",
+            "pos": ["Bread baking steps?", "How is bread baked?"],
+            "neg": ["How do I bake a cake?"],
+        }
+    },
+]
+
+
+@pytest.fixture()
+def qqp_file(tmp_path):
+    path = tmp_path / "qqp.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in QQP_ROWS))
+    return path
+
+
+def test_qqp_schema_from_a_local_file(qqp_file):
+    triplets = data.load_qqp_triplets(qqp_file)
+    assert triplets.to_list() == [
+        {
+            "anchor": "Why is the sky blue?",
+            "positive": "What makes the sky look blue?",
+            "negative": "Why is grass green?",
+        },
+        {
+            "anchor": "How do I bake bread?",
+            "positive": "Bread baking steps?",
+            "negative": "How do I bake a cake?",
+        },
+    ]
+    assert len(data.load_qqp_triplets(qqp_file, all_combinations=True)) == 2 + 2
+    assert len(data.load_qqp_triplets(qqp_file, limit=1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"set": {"query": "q", "pos": [], "neg": ["n"]}}], "empty or missing 'pos'"),
+        ([{"set": {"query": "q", "pos": ["p"], "neg": []}}], "empty or missing 'neg'"),
+        ([{"set": {"query": "", "pos": ["p"], "neg": ["n"]}}], "empty or non-string"),
+        ([{"query": "q", "pos": ["p"], "neg": ["n"]}], "expected the QQP_triplets shape"),
+        ([], "empty"),
+    ],
+)
+def test_qqp_bad_rows(rows, message):
+    with pytest.raises(ValueError, match=message):
+        data.qqp_to_triplets(rows)
+
+
+def test_offline_falls_back_with_one_clear_line(capsys):
+    triplets = data.load_qqp_triplets(limit=5)
+    assert len(triplets) == 5 and triplets.column_names == ["anchor", "positive", "negative"]
+    stsb = data.load_stsb()
+    assert max(stsb["score"]) <= 1.0 and len(stsb) == len(data.load_sts_pairs())
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "Hugging Face Hub out of reach: using the bundled paraphrase-group triplets (train split) "
+        "instead of embedding-data/QQP_triplets.",
+        "Hugging Face Hub out of reach: using the bundled scored sentence pairs instead of sentence-transformers/stsb.",
+    ]
+
+
+def test_stsb_schema_from_a_local_file(tmp_path):
+    path = tmp_path / "stsb.jsonl"
+    rows = [{"sentence1": "A man plays.", "sentence2": "A man is playing.", "score": 0.92}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert data.load_stsb(source=path).to_list() == rows
+
+
+def test_stsb_bad_rows():
+    with pytest.raises(ValueError, match="score 4.2"):
+        data.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "sentence2": ["b"], "score": [4.2]}))
+    with pytest.raises(ValueError, match="missing"):
+        data.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "score": [0.2]}))
+
+
+def test_bad_sources_and_arguments(tmp_path):
+    odd = tmp_path / "rows.xml"
+    odd.write_text("<x/>")
+    with pytest.raises(ValueError, match="suffix .xml"):
+        data.load_qqp_triplets(odd)
+    with pytest.raises(ValueError, match="neither an existing file"):
+        data.load_qqp_triplets("missing-file.jsonl")
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        data.load_qqp_triplets(limit=0)
+    with pytest.raises(ValueError, match="Unknown split"):
+        data.load_stsb("dev")
