@@ -1,12 +1,16 @@
 """``make bench``: time and peak memory of every notebook, then every ``bench_*.py`` script.
 
 Targets (on the 2-core course machine, embedded default model): each notebook at most 30 s
-and 1.5 GB peak RSS. The table marks any notebook over a target.
+and 1.5 GB peak RSS. The table marks any notebook over a target. The measurements are saved to
+``benchmarks/results/notebooks.json`` and the notebook table of README.md is rewritten from them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +23,9 @@ from execute_notebooks import notebooks  # noqa: E402
 
 MAX_SECONDS = 30.0
 MAX_RSS_MB = 1536.0
+RESULTS = HERE / "results" / "notebooks.json"
+README = ROOT / "README.md"
+TABLE = re.compile(r"(<!-- notebook-table:start -->\n).*?(<!-- notebook-table:end -->)", re.S)
 
 
 def measure_notebooks() -> list[dict[str, object]]:
@@ -46,8 +53,37 @@ def print_table(rows: list[dict[str, object]]) -> None:
     print(f"{'all notebooks':<40} {total:>8.1f}")
 
 
+def notebook_facts(path: Path) -> tuple[str, str]:
+    """Title (first heading) and one-line summary (metadata ``stutor.summary``) of a notebook."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    first = "".join(notebook["cells"][0]["source"])
+    title = re.search(r"^#\s*(?:\d+\s*·\s*)?(.+)$", first, re.M)
+    summary = notebook["metadata"].get("stutor", {}).get("summary", "")
+    return (title.group(1).strip() if title else path.stem), summary
+
+
+def update_readme(rows: list[dict[str, object]]) -> None:
+    """Rewrite README.md's notebook table with the measured minutes."""
+    lines = ["| # | notebook | what you learn | minutes (2-core CPU) |", "|---|---|---|---|"]
+    for row in rows:
+        name = str(row["notebook"])
+        if "/" in name:  # solutions are listed beside their chapter, not in the table
+            continue
+        title, summary = notebook_facts(ROOT / "notebooks" / name)
+        minutes = max(float(row["seconds"]) / 60, 0.1)
+        lines.append(f"| {name[:2]} | [{title}](notebooks/{name}) | {summary} | {minutes:.1f} |")
+    text = README.read_text(encoding="utf-8")
+    README.write_text(TABLE.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8")
+
+
 def main() -> int:
-    print_table(measure_notebooks())
+    rows = measure_notebooks()
+    print_table(rows)
+    RESULTS.parent.mkdir(exist_ok=True)
+    machine = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+    RESULTS.write_text(json.dumps({"machine": machine, "notebooks": rows}, indent=2) + "\n", encoding="utf-8")
+    update_readme(rows)
+    print(f"saved {RESULTS.relative_to(ROOT)} and updated the notebook table in README.md")
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)
