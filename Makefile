@@ -30,7 +30,7 @@ unit: setup
 	$(OFFLINE) $(QUIET) $(BIN)/pytest -q tests
 
 notebooks: setup
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q --nbval-lax --sanitize-with nbval_sanitize.cfg notebooks
+	$(OFFLINE) $(QUIET) $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg notebooks
 
 test: lint unit notebooks
 
