@@ -120,8 +120,16 @@ class CaseReport:
         return f"Case {self.case.value} ({self.case.title}): {self.reason}"
 
 
-def _as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
-    """Accept a Dataset or a list of dicts; refuse a DatasetDict and anything else."""
+def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
+    """Accept a ``Dataset`` or a non-empty list of dicts; refuse a ``DatasetDict`` and anything else.
+
+    Args:
+        rows: the data.
+        what: how to call it in error messages.
+
+    Returns:
+        A ``datasets.Dataset``.
+    """
     if isinstance(rows, DatasetDict):
         raise TypeError(
             f"The {what} is a DatasetDict with splits {list(rows)}; pick one split, e.g. dataset[{next(iter(rows))!r}]."
@@ -206,7 +214,7 @@ def detect_case(dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
         >>> print(detect_case(data.bundled_triplets("dev")))  # doctest: +ELLIPSIS
         Case 4 (triplet ...
     """
-    dataset = _as_dataset(dataset)
+    dataset = as_dataset(dataset)
     if dataset.num_rows == 0:
         raise ValueError(f"The data set is empty (columns {dataset.column_names}, 0 rows); it needs examples.")
     labels = [c for c in dataset.column_names if c in LABEL_COLUMNS]
@@ -266,7 +274,7 @@ def to_input_examples(dataset: Dataset | Sequence[Mapping[str, Any]]) -> list:
     """
     from sentence_transformers import InputExample
 
-    dataset = _as_dataset(dataset)
+    dataset = as_dataset(dataset)
     report = detect_case(dataset)
     return [
         InputExample(
@@ -292,6 +300,8 @@ class Schema:
         columns: the top-level columns it needs.
         optional: columns it may also have, dropped by the converter.
         example: one row in that exact shape (written for this course).
+        converter: the function that does the conversion.
+        other_columns_are_labels: any other column is a candidate label column (text classification).
     """
 
     name: str
@@ -302,14 +312,16 @@ class Schema:
     optional: tuple[str, ...]
     example: dict[str, Any]
     converter: Callable[..., Dataset]
+    other_columns_are_labels: bool = False
 
     def convert(self, rows: Dataset | Sequence[Mapping[str, Any]], **options: Any) -> Dataset:
         """Check the columns, then convert the rows into the trainer's layout."""
-        dataset = _as_dataset(rows, f"{self.name} data")
+        dataset = as_dataset(rows, f"{self.name} data")
         if dataset.num_rows == 0:
             raise ValueError(f"The {self.name} data is empty (0 rows); it needs at least one row like {self.shape}.")
         missing = [c for c in self.columns if c not in dataset.column_names]
         extra = [c for c in dataset.column_names if c not in self.columns + self.optional]
+        extra = [] if self.other_columns_are_labels else extra
         if missing or extra:
             problem = f"misses {missing}" if missing else f"has unexpected column(s) {extra}"
             raise ValueError(
@@ -360,6 +372,8 @@ def _quora(dataset: Dataset, *, positives_only: bool = False) -> Dataset:
 
 def _text_class(dataset: Dataset, *, label_column: str | None = None) -> Dataset:
     label_columns = [c for c in dataset.column_names if c != "text"]
+    if not label_columns:
+        raise ValueError("The data has only a 'text' column; text classification needs an integer label column too.")
     if label_column is None:
         if len(label_columns) != 1:
             raise ValueError(
@@ -455,6 +469,7 @@ SCHEMAS: dict[str, Schema] = {
             (),
             {"text": "Who wrote the novel Frankenstein?", "coarse_label": 3, "fine_label": 29},
             _text_class,
+            other_columns_are_labels=True,
         ),
         Schema(
             "all_nli_triplet",
@@ -486,7 +501,7 @@ def detect_schema(rows: Dataset | Sequence[Mapping[str, Any]]) -> Schema:
     Raises:
         ValueError: no rows, or columns that match no known schema (the message lists them all).
     """
-    dataset = _as_dataset(rows)
+    dataset = as_dataset(rows)
     if dataset.num_rows == 0:
         raise ValueError(f"The data is empty (columns {dataset.column_names}, 0 rows); nothing to recognise.")
     columns = set(dataset.column_names)

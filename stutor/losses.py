@@ -6,6 +6,11 @@ loss' docstring). Every entry says why you would pick it, which batch sampler it
 BatchHard/BatchAll family) and what else it requires. :func:`check_loss_fits` refuses a loss
 that does not match the data *before* any training starts.
 
+The overview also lists ``(Cached)MultipleNegativesSymmetricRankingLoss``; sentence-transformers
+6.2 deprecates them in favour of ``MultipleNegativesRankingLoss(model,
+directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")``, so the table
+leaves them out (pass those keyword arguments through :func:`build_loss` instead).
+
 Taught in: notebook 05.
 """
 
@@ -18,7 +23,7 @@ from typing import Any
 from datasets import Dataset
 from sentence_transformers.base.sampler import BatchSamplers
 
-from stutor.cases import Case, CaseReport, LabelType, detect_case
+from stutor.cases import Case, CaseReport, LabelType, as_dataset, detect_case
 
 
 @dataclass(frozen=True)
@@ -117,20 +122,6 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _POS,
         _NONE,
         "MultipleNegativesRankingLoss computed in mini-batches (GradCache), so big batches fit in memory",
-        _NO_DUP,
-    ),
-    LossOption(
-        "MultipleNegativesSymmetricRankingLoss",
-        _POS,
-        _NONE,
-        "ranks in both directions: anchor -> positive and positive -> anchor",
-        _NO_DUP,
-    ),
-    LossOption(
-        "CachedMultipleNegativesSymmetricRankingLoss",
-        _POS,
-        _NONE,
-        "the symmetric ranking loss with GradCache for big batches",
         _NO_DUP,
     ),
     LossOption(
@@ -338,6 +329,7 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
     """
     name = _loss_name(loss_or_name)
     options = _options_for(name)
+    dataset = as_dataset(dataset)
     report = detect_case(dataset)
     fits = [o for o in options if o.case is report.case and o.label_type is report.label_type]
     if not fits:

@@ -1,0 +1,382 @@
+"""The four data cases, their detection, and the converters from real Hub schemas."""
+
+from __future__ import annotations
+
+import pytest
+from datasets import Dataset
+
+from stutor import cases, data
+from stutor.cases import Case, LabelType
+
+# A few rows in the exact shape of each Hub schema (texts written for these tests).
+QQP_ROWS = [
+    {
+        "set": {
+            "query": "How do I get better at chess?",
+            "pos": ["What is the best way to improve at chess?", "How can I become a stronger chess player?"],
+            "neg": ["Who invented chess?", "How do I get better at poker?", "Is chess a sport?"],
+        }
+    },
+    {
+        "set": {
+            "query": "Why is the sky blue?",
+            "pos": ["What makes the sky look blue?"],
+            "neg": ["Why are sunsets red?"],
+        }
+    },
+]
+STSB_ROWS = [
+    {"sentence1": "A dog runs on the beach.", "sentence2": "A dog is running along the sand.", "score": 0.84},
+    {"sentence1": "A man plays a guitar.", "sentence2": "A chef is cutting onions.", "score": 0.0},
+]
+QUORA_ROWS = [
+    {
+        "id": 0,
+        "qid1": 1,
+        "qid2": 2,
+        "question1": "How can I learn to cook?",
+        "question2": "What is the best way to start cooking at home?",
+        "is_duplicate": 1,
+    },
+    {
+        "id": 1,
+        "qid1": 3,
+        "qid2": 4,
+        "question1": "How tall is Mount Everest?",
+        "question2": "Who first climbed Mount Everest?",
+        "is_duplicate": 0,
+    },
+]
+COMPRESSION_ROWS = [
+    {"set": ["The city council voted on Tuesday to extend library opening hours.", "Council extends library hours."]},
+    {"set": ["Heavy snow closed the mountain pass for the third day in a row.", "Snow closes pass again."]},
+]
+TREC_ROWS = [
+    {"text": "Who wrote Frankenstein?", "coarse_label": 3, "fine_label": 29},
+    {"text": "What is the capital of Peru?", "coarse_label": 5, "fine_label": 32},
+    {"text": "How far is the Moon?", "coarse_label": 4, "fine_label": 40},
+]
+NLI_ROWS = [
+    {"anchor": "A woman reads in a park.", "positive": "Someone is reading outside.", "negative": "A woman swims."},
+    {"anchor": "Two kids play football.", "positive": "Children are playing a game.", "negative": "Kids are asleep."},
+]
+
+
+# --- Case -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [Case.TRIPLET, 4, "4", "case 4", "triplet", "TRIPLET", "Case 4"])
+def test_case_parse_accepts_numbers_and_names(value):
+    assert Case.parse(value) is Case.TRIPLET
+
+
+@pytest.mark.parametrize("value", [0, 5, "quadruplet", True, None, 4.0])
+def test_case_parse_refuses_unknown_cases(value):
+    with pytest.raises(ValueError, match="Unknown case"):
+        Case.parse(value)
+
+
+def test_every_case_has_a_title_and_a_layout():
+    for case in Case:
+        assert case.title and case.columns
+        assert str(case).startswith(f"case {case.value}")
+
+
+# --- detect_case on the trainer's layout --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "case", "label_type"),
+    [
+        ([{"sentence1": "a b", "sentence2": "c d", "label": 1}], Case.LABELLED_PAIR, LabelType.CLASS),
+        ([{"sentence1": "a b", "sentence2": "c d", "score": 0.5}], Case.LABELLED_PAIR, LabelType.SCORE),
+        ([{"anchor": "a b", "positive": "c d"}], Case.POSITIVE_PAIR, LabelType.NONE),
+        ([{"sentence": "a b", "label": 2}, {"sentence": "c", "label": 0}], Case.LABELLED_SENTENCE, LabelType.CLASS),
+        ([{"anchor": "a", "positive": "b", "negative": "c"}], Case.TRIPLET, LabelType.NONE),
+    ],
+)
+def test_detect_case(rows, case, label_type):
+    report = cases.detect_case(rows)
+    assert report.case is case
+    assert report.label_type is label_type
+    assert report.num_rows == len(rows)
+    assert case.title in str(report)
+
+
+def test_detect_case_reads_columns_by_position_not_name():
+    report = cases.detect_case([{"question": "q?", "answer": "a."}])
+    assert report.case is Case.POSITIVE_PAIR
+    assert report.text_columns == ("question", "answer")
+
+
+def test_detect_case_counts_classes():
+    report = cases.detect_case(cases.bundled_case(3, "dev"))
+    assert report.num_labels == len(data.load_paraphrase_groups("dev"))
+
+
+def test_detect_case_refuses_a_labelled_triplet_and_explains_case_3():
+    rows = [{"anchor": "a", "positive": "b", "negative": "c", "label": 1}]
+    with pytest.raises(ValueError, match="single sentences with a class label"):
+        cases.detect_case(rows)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error", "match"),
+    [
+        ([], ValueError, "empty"),
+        (Dataset.from_dict({"anchor": [], "positive": []}), ValueError, "empty"),
+        ([{"anchor": "a", "positive": "b", "idx": 3}], TypeError, "'idx' row 0 holds int"),
+        ([{"a": "x", "b": "y", "c": "z", "d": "w"}], ValueError, "1 to 3 text columns"),
+        ([{"sentence1": "a", "sentence2": "b", "label": "duplicate"}], TypeError, "class_encode_column"),
+        ([{"sentence1": "a", "sentence2": "b", "score": 4}], TypeError, "divide them by 5"),
+        ([{"sentence1": "a", "sentence2": "b", "score": 3.8}], ValueError, "must lie in 0-1"),
+        ([{"sentence1": "a", "sentence2": "b", "label": -1}], ValueError, "0, 1, 2"),
+        ([{"sentence1": "a", "sentence2": "b", "label": 1, "score": 0.5}], ValueError, "keep one label column"),
+        ([{"anchor": "a", "positive": "  ", "negative": "c"}], ValueError, "'positive' row 0 is an empty string"),
+        ([{"anchor": "a", "positive": None}], TypeError, "'positive' row 0 holds NoneType"),
+        ([{"sentence": "a", "score": 0.4}], ValueError, "integer class label"),
+        ([{"sentence": "a"}], ValueError, "without a label"),
+        ([{"label": 1}], ValueError, "no text columns"),
+        ([{"set": {"query": "q", "pos": ["p"], "neg": ["n"]}}], TypeError, "convert a raw"),
+        ("anchor,positive", TypeError, "datasets.Dataset or a list of dicts"),
+    ],
+)
+def test_detect_case_bad_input(rows, error, match):
+    with pytest.raises(error, match=match):
+        cases.detect_case(rows)
+
+
+def test_detect_case_refuses_a_dataset_dict():
+    from datasets import DatasetDict
+
+    splits = DatasetDict({"train": Dataset.from_list([{"anchor": "a", "positive": "b"}])})
+    with pytest.raises(TypeError, match=r"pick one split, e.g. dataset\['train'\]"):
+        cases.detect_case(splits)
+
+
+# --- converters from real Hub schemas -----------------------------------------------------------
+
+
+def test_qqp_triplets_one_per_query_and_all_combinations():
+    one = cases.convert(QQP_ROWS, "qqp_triplets")
+    assert one.column_names == ["anchor", "positive", "negative"]
+    assert one.num_rows == 2
+    assert one[0] == {
+        "anchor": "How do I get better at chess?",
+        "positive": "What is the best way to improve at chess?",
+        "negative": "Who invented chess?",
+    }
+    every = cases.convert(QQP_ROWS, "qqp_triplets", all_combinations=True)
+    assert every.num_rows == 2 * 3 + 1 * 1
+    assert cases.detect_case(every).case is Case.TRIPLET
+
+
+def test_qqp_converter_reuses_stutor_data():
+    assert cases.convert(QQP_ROWS).to_dict() == data.qqp_to_triplets(QQP_ROWS).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ({"set": {"query": "q?", "pos": [], "neg": ["n"]}}, "empty or missing 'pos'"),
+        ({"set": {"query": "q?", "pos": ["p"], "neg": []}}, "empty or missing 'neg'"),
+        ({"set": {"query": "", "pos": ["p"], "neg": ["n"]}}, "empty or non-string"),
+        ({"set": {"query": "q?", "pos": ["p"]}}, "expected the QQP_triplets shape"),
+    ],
+)
+def test_qqp_bad_rows(row, match):
+    with pytest.raises(ValueError, match=match):
+        cases.convert([row], "qqp_triplets")
+
+
+def test_stsb_keeps_scores():
+    converted = cases.convert(STSB_ROWS)
+    assert converted.column_names == ["sentence1", "sentence2", "score"]
+    assert converted["score"] == pytest.approx([0.84, 0.0])
+    report = cases.detect_case(converted)
+    assert (report.case, report.label_type) == (Case.LABELLED_PAIR, LabelType.SCORE)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error", "match"),
+    [
+        ([{**STSB_ROWS[0], "score": 4.2}], ValueError, "divide 0-5 scores by 5"),
+        ([{**STSB_ROWS[0], "score": "0.5"}], ValueError, "numbers from 0 to 1"),
+        ([{**STSB_ROWS[0], "sentence2": ""}], ValueError, "empty string"),
+        ([{**STSB_ROWS[0], "genre": "news"}], ValueError, r"unexpected column\(s\) \['genre'\]"),
+        ([{"sentence1": "a", "score": 0.5}], ValueError, r"misses \['sentence2'\]"),
+    ],
+)
+def test_stsb_bad_rows(rows, error, match):
+    with pytest.raises(error, match=match):
+        cases.convert(rows, "stsb")
+
+
+def test_quora_pairs_become_labelled_pairs_or_positive_pairs():
+    pairs = cases.convert(QUORA_ROWS)
+    assert pairs.column_names == ["sentence1", "sentence2", "label"]
+    assert pairs["label"] == [1, 0]
+    assert cases.detect_case(pairs).label_type is LabelType.CLASS
+    positives = cases.convert(QUORA_ROWS, "quora_duplicates", positives_only=True)
+    assert positives.column_names == ["anchor", "positive"]
+    assert positives["anchor"] == ["How can I learn to cook?"]
+    assert cases.detect_case(positives).case is Case.POSITIVE_PAIR
+
+
+def test_quora_without_id_columns():
+    rows = [{k: v for k, v in row.items() if k not in ("id", "qid1", "qid2")} for row in QUORA_ROWS]
+    assert cases.convert(rows).num_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "match"),
+    [
+        ([{**QUORA_ROWS[0], "is_duplicate": 2}], {}, "integers 0 and 1"),
+        ([{**QUORA_ROWS[0], "is_duplicate": "yes"}], {}, "integers 0 and 1"),
+        ([{**QUORA_ROWS[0], "is_duplicate": 0.5}], {}, "integers 0 and 1"),
+        ([QUORA_ROWS[1]], {"positives_only": True}, "no row has is_duplicate=1"),
+    ],
+)
+def test_quora_bad_rows(rows, options, match):
+    with pytest.raises(ValueError, match=match):
+        cases.convert(rows, "quora_duplicates", **options)
+
+
+def test_sentence_compression_becomes_positive_pairs():
+    pairs = cases.convert(COMPRESSION_ROWS)
+    assert pairs.column_names == ["anchor", "positive"]
+    assert pairs[1]["positive"] == "Snow closes pass again."
+    assert cases.detect_case(pairs).case is Case.POSITIVE_PAIR
+
+
+@pytest.mark.parametrize("item", [["only one sentence"], ["a", "b", "c"], ["a", ""]])
+def test_sentence_compression_bad_rows(item):
+    with pytest.raises(ValueError, match="exactly two non-empty strings"):
+        cases.convert([{"set": item}], "sentence_compression")
+
+
+def test_trec_needs_a_label_column_choice():
+    with pytest.raises(ValueError, match=r"several label columns \['coarse_label', 'fine_label'\]"):
+        cases.convert(TREC_ROWS)
+    coarse = cases.convert(TREC_ROWS, label_column="coarse_label")
+    assert coarse.column_names == ["sentence", "label"]
+    assert coarse["label"] == [3, 5, 4]
+    assert cases.detect_case(coarse).case is Case.LABELLED_SENTENCE
+
+
+def test_text_with_one_label_column():
+    rows = [{"text": row["text"], "label": row["coarse_label"]} for row in TREC_ROWS]
+    assert cases.convert(rows)["label"] == [3, 5, 4]
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "error", "match"),
+    [
+        ([{"text": "a?", "label": "LOC"}], {}, TypeError, "class_encode_column"),
+        ([{"text": "a?", "label": 0.5}], {}, TypeError, "class label is an integer"),
+        ([{"text": "a?", "label": -2}], {}, TypeError, "class label is an integer"),
+        (TREC_ROWS, {"label_column": "topic"}, ValueError, "not a column"),
+        ([{"text": "", "label": 1}], {}, ValueError, "empty string"),
+        ([{"text": "a?"}], {}, ValueError, "needs an integer label column"),
+    ],
+)
+def test_text_classification_bad_rows(rows, options, error, match):
+    with pytest.raises(error, match=match):
+        cases.convert(rows, "text_classification", **options)
+
+
+def test_all_nli_triplets_pass_through():
+    triplets = cases.convert(NLI_ROWS)
+    assert triplets.to_list() == NLI_ROWS
+    with pytest.raises(ValueError, match="'negative' row 0 is an empty string"):
+        cases.convert([{**NLI_ROWS[0], "negative": ""}], "all_nli_triplet")
+
+
+def test_schema_examples_are_in_their_own_shape():
+    for name, schema in cases.SCHEMAS.items():
+        rows = [schema.example]
+        options = {"label_column": "coarse_label"} if name == "text_classification" else {}
+        converted = cases.convert(rows, name, **options)
+        assert cases.detect_case(converted).case is schema.case
+        assert cases.detect_schema(rows) is schema
+
+
+def test_convert_bad_input():
+    with pytest.raises(ValueError, match="Unknown schema 'msmarco'"):
+        cases.convert(NLI_ROWS, "msmarco")
+    with pytest.raises(ValueError, match="match no known schema"):
+        cases.convert([{"premise": "a", "hypothesis": "b"}])
+    with pytest.raises(ValueError, match="empty"):
+        cases.convert([], "stsb")
+    with pytest.raises(ValueError, match="empty"):
+        cases.convert(Dataset.from_dict({"sentence1": [], "sentence2": [], "score": []}), "stsb")
+    with pytest.raises(ValueError, match="empty"):
+        cases.detect_schema(Dataset.from_dict({"text": []}))
+
+
+# --- legacy InputExample path -------------------------------------------------------------------
+
+
+def test_to_input_examples_keeps_texts_in_order_and_labels():
+    examples = cases.to_input_examples(cases.convert(QQP_ROWS))
+    assert [e.texts for e in examples][0] == [
+        "How do I get better at chess?",
+        "What is the best way to improve at chess?",
+        "Who invented chess?",
+    ]
+    assert examples[0].label == 0
+    scored = cases.to_input_examples(STSB_ROWS)
+    assert [e.label for e in scored] == pytest.approx([0.84, 0.0])
+
+
+def test_to_input_examples_validates_first():
+    with pytest.raises(ValueError, match="empty string"):
+        cases.to_input_examples([{"anchor": "a", "positive": ""}])
+
+
+# --- every case from the bundled paraphrase groups ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "label_type", "expected"),
+    [(1, "class", LabelType.CLASS), (1, "score", LabelType.SCORE), (2, "class", LabelType.NONE)]
+    + [(3, "class", LabelType.CLASS), (4, "class", LabelType.NONE)],
+)
+def test_bundled_case_has_the_case_it_says(case, label_type, expected):
+    dataset = cases.bundled_case(case, "train", label_type=label_type)
+    report = cases.detect_case(dataset)
+    assert report.case is Case.parse(case)
+    assert report.label_type is expected
+    label = [report.label_column] if report.label_column else []
+    assert dataset.column_names == [*report.text_columns, *label]  # inputs first, label last
+
+
+def test_bundled_labelled_pairs_are_balanced_and_use_hard_negatives():
+    groups = data.load_paraphrase_groups("dev")
+    pairs = cases.bundled_case(1, "dev")
+    assert pairs.num_rows == 2 * len(groups)
+    assert sum(pairs["label"]) == len(groups)
+    assert pairs[1]["sentence2"] == groups[0]["hard_negatives"][0]
+
+
+def test_bundled_sentence_labels_are_stable_across_splits():
+    train = cases.bundled_case(3, "train")
+    test = cases.bundled_case(3, "test")
+    assert not set(train["label"]) & set(test["label"])
+    everything = cases.bundled_case(3, None)
+    assert len(set(everything["label"])) == len(data.load_paraphrase_groups())
+
+
+def test_bundled_triplets_reuse_stutor_data():
+    assert cases.bundled_case("triplet", "dev").to_dict() == data.bundled_triplets("dev").to_dict()
+
+
+def test_bundled_case_bad_input():
+    with pytest.raises(ValueError, match="Unknown case"):
+        cases.bundled_case(7)
+    with pytest.raises(ValueError, match="only for case 1"):
+        cases.bundled_case(2, label_type="score")
+    with pytest.raises(ValueError, match="'class' or 'score'"):
+        cases.bundled_case(1, label_type="float")
+    with pytest.raises(ValueError, match="Unknown split"):
+        cases.bundled_case(2, "validation")
