@@ -1,0 +1,434 @@
+"""How good is a sentence embedding? Spearman correlation on scored sentence pairs (STS).
+
+Each pair of sentences has a gold similarity score given by people. A sentence-embedding method
+is good when the cosine similarity of its two vectors ranks the pairs the way the gold scores
+do: the Spearman rank correlation (reported ×100, as in the literature).
+
+Four methods are compared, all on the same transformer:
+
+- ``avg_word_embeddings``: average of the model's *input* word embeddings (a lookup table, no
+  context at all), the analogue of averaged GloVe vectors;
+- ``cls``: the transformer output at the first token (``[CLS]`` / ``<s>``);
+- ``mean``: the transformer output averaged over the real tokens;
+- ``sentence_transformer``: the complete model's ``encode`` (its own pooling and normalisation).
+
+Taught in: notebook 03.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stutor.layers import masked_mean_pooling
+from stutor.texts import check_texts
+
+METHODS: dict[str, str] = {
+    "avg_word_embeddings": "avg. input word embeddings (no context)",
+    "cls": "CLS token of the output",
+    "mean": "mean of the output tokens",
+    "sentence_transformer": "the Sentence Transformer (encode)",
+}
+"""Method name -> what it computes. The first three need a ``Transformer`` module."""
+
+SBERT_PAPER_SOURCE = "Reimers & Gurevych (2019), Sentence-BERT, Table 1: STS benchmark (test), Spearman x 100"
+SBERT_PAPER_STSB: dict[str, tuple[str, float]] = {
+    "avg_word_embeddings": ("Avg. GloVe embeddings", 58.02),
+    "cls": ("BERT CLS-vector", 16.50),
+    "mean": ("Avg. BERT embeddings", 46.35),
+    "sentence_transformer": ("SBERT-NLI-base", 77.03),
+}
+"""Published figures quoted from the SBERT paper (BERT-base), keyed by the method they correspond to.
+
+``avg_word_embeddings`` is only an analogue of averaged GloVe vectors: both are static word vectors
+without context, but they are not the same vectors."""
+
+MINILM_STSB_PUBLISHED = 82.03
+"""Published STS-benchmark test Spearman (x100) of all-MiniLM-L6-v2 (MTEB STSBenchmark)."""
+
+STSB_SCORE_RANGE = (0.0, 5.0)
+"""Gold scores of the STS benchmark TSV files and of the bundled pairs. ``sentence-transformers/stsb`` uses 0-1."""
+
+
+def _check_range(score_range: Sequence[float]) -> tuple[float, float]:
+    if (
+        not isinstance(score_range, Sequence)
+        or len(score_range) != 2
+        or not all(isinstance(v, Real) and not isinstance(v, bool) for v in score_range)
+        or not score_range[0] < score_range[1]
+    ):
+        raise ValueError(f"score_range must be (low, high) with low < high, e.g. (0, 5); got {score_range!r}.")
+    return float(score_range[0]), float(score_range[1])
+
+
+def check_scored_pairs(
+    sentences1: Sequence[str],
+    sentences2: Sequence[str],
+    scores: Sequence[float],
+    *,
+    score_range: Sequence[float] = STSB_SCORE_RANGE,
+) -> tuple[list[str], list[str], list[float]]:
+    """Validate scored sentence pairs before any model work.
+
+    Args:
+        sentences1: first sentence of each pair.
+        sentences2: second sentence of each pair.
+        scores: gold similarity of each pair.
+        score_range: the declared (low, high) range of the gold scores.
+
+    Returns:
+        The three columns as plain lists, scores as floats.
+
+    Raises:
+        TypeError: a sentence that is not a string, or a score that is not a number.
+        ValueError: empty inputs, columns of different lengths, a NaN or out-of-range score,
+            or gold scores that are all equal (a rank correlation is then undefined).
+    """
+    low, high = _check_range(score_range)
+    first = check_texts(sentences1, name="sentences1")
+    second = check_texts(sentences2, name="sentences2")
+    if isinstance(scores, str) or not isinstance(scores, Sequence):
+        raise TypeError(f"scores must be a list of numbers, not {type(scores).__name__}.")
+    gold = list(scores)
+    if not len(first) == len(second) == len(gold):
+        raise ValueError(
+            f"sentences1 has {len(first)} items, sentences2 {len(second)} and scores {len(gold)}: "
+            "each pair needs exactly one first sentence, one second sentence and one score."
+        )
+    values = []
+    for index, score in enumerate(gold):
+        if isinstance(score, bool) or not isinstance(score, Real):
+            raise TypeError(
+                f"scores[{index}] is {score!r} ({type(score).__name__}), not a number: convert it with float()."
+            )
+        value = float(score)
+        if math.isnan(value):
+            raise ValueError(f"scores[{index}] is NaN: remove that pair or give it a score.")
+        if not low <= value <= high:
+            hint = " (sentence-transformers/stsb scores are 0-1: pass score_range=(0, 1))" if value <= 1 else ""
+            raise ValueError(
+                f"scores[{index}] is {value}, outside the declared range {low:g}-{high:g}{hint}. "
+                "Fix the score or declare the right score_range."
+            )
+        values.append(value)
+    if len(set(values)) < 2:
+        raise ValueError(
+            "All gold scores are equal, so no ranking exists and the Spearman correlation is undefined: "
+            "use pairs with different scores."
+        )
+    return first, second, values
+
+
+def read_stsb_tsv(path: str | Path) -> dict[str, list[Any]]:
+    """Read an STS-benchmark file (e.g. ``sts-test.csv``): tab-separated, no header.
+
+    Columns (1-based): 5 is the gold score 0-5, 6 and 7 the two sentences; some rows carry extra
+    trailing columns (sources), which are ignored. Quotes are plain characters (``QUOTE_NONE``).
+
+    Args:
+        path: the file.
+
+    Returns:
+        ``{"sentence1": [...], "sentence2": [...], "score": [...]}`` with scores 0-5.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a row with fewer than 7 columns, a non-numeric, NaN or out-of-range score,
+            or an empty file (the message names the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist. Pass the path of an STS-benchmark TSV file (such as sts-test.csv "
+            "from stsbenchmark.tar.gz), or use stutor.data.load_stsb() for the Hub version."
+        )
+    columns: dict[str, list[Any]] = {"sentence1": [], "sentence2": [], "score": []}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) < 7:
+                raise ValueError(
+                    f"{path}, line {line}: {len(row)} tab-separated columns, but an STS-benchmark row has at "
+                    "least 7 (genre, file, year, id, score, sentence1, sentence2). Is this the right file?"
+                )
+            try:
+                score = float(row[4])
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line {line}: the score (column 5) is {row[4]!r}, not a number. "
+                    "Fix that row or check the column order."
+                ) from None
+            if math.isnan(score) or not 0.0 <= score <= 5.0:
+                raise ValueError(f"{path}, line {line}: score {row[4]!r} is outside 0-5; fix or remove that row.")
+            columns["score"].append(score)
+            columns["sentence1"].append(row[5])
+            columns["sentence2"].append(row[6])
+    if not columns["score"]:
+        raise ValueError(f"{path} holds no rows: pass a non-empty STS-benchmark file.")
+    return columns
+
+
+def _check_methods(methods: Sequence[str] | None) -> list[str]:
+    if methods is None:
+        return list(METHODS)
+    if isinstance(methods, str):
+        methods = [methods]
+    chosen = list(methods)
+    if not chosen:
+        raise ValueError(f"methods is empty: choose one or more of {list(METHODS)}.")
+    for method in chosen:
+        if method not in METHODS:
+            raise ValueError(f"Unknown method {method!r}. Valid methods are: {list(METHODS)}.")
+    return list(dict.fromkeys(chosen))
+
+
+def _transformer_of(model):
+    from sentence_transformers.base.modules.transformer import Transformer
+
+    if isinstance(model, Transformer):
+        return model
+    try:
+        first = model[0]
+    except (TypeError, IndexError, KeyError):
+        first = None
+    if not isinstance(first, Transformer):
+        raise TypeError(
+            f"The methods {list(METHODS)[:3]} need a SentenceTransformer whose first module is a Transformer; "
+            f"got {type(model).__name__}. Build one with stutor.models.build_sentence_transformer(...)."
+        )
+    return first
+
+
+def _token_methods(transformer, texts: list[str], methods: list[str], batch_size: int) -> dict[str, torch.Tensor]:
+    """Embeddings of ``texts`` for the token-level methods, one forward pass per batch."""
+    tokenizer = transformer.tokenizer
+    special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
+    lookup = transformer.auto_model.get_input_embeddings()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
+    was_training = transformer.training
+    transformer.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                batch = [texts[i] for i in order[start : start + batch_size]]
+                features = transformer.preprocess(batch)
+                mask = features["attention_mask"]
+                if "avg_word_embeddings" in methods:
+                    words = mask.bool() & ~torch.isin(features["input_ids"], special)
+                    out["avg_word_embeddings"].append(masked_mean_pooling(lookup(features["input_ids"]), words.long()))
+                if "cls" in methods or "mean" in methods:
+                    tokens = transformer(dict(features))["token_embeddings"]
+                    if "cls" in methods:
+                        out["cls"].append(tokens[:, 0])
+                    if "mean" in methods:
+                        out["mean"].append(masked_mean_pooling(tokens, mask))
+    finally:
+        transformer.train(was_training)
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.tensor(order)] = torch.arange(len(order))
+    return {m: torch.cat(chunks)[inverse] for m, chunks in out.items()}
+
+
+def embed(model, texts: Sequence[str], methods: Sequence[str] | str | None = None, *, batch_size: int = 32):
+    """Sentence embeddings of ``texts`` by one or more methods.
+
+    Args:
+        model: a ``SentenceTransformer`` whose first module is a ``Transformer`` (only
+            ``encode`` is needed for ``"sentence_transformer"``).
+        texts: non-empty list of strings.
+        methods: names from :data:`METHODS`; None for all.
+        batch_size: texts per forward pass.
+
+    Returns:
+        ``{method: (len(texts), dim) tensor}``.
+
+    Raises:
+        ValueError: an unknown method (the message lists the valid ones) or empty texts.
+        TypeError: a model that lacks what the method needs.
+    """
+    chosen = _check_methods(methods)
+    texts = check_texts(texts)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
+    token_level = [m for m in chosen if m != "sentence_transformer"]
+    result = _token_methods(_transformer_of(model), texts, token_level, batch_size) if token_level else {}
+    if "sentence_transformer" in chosen:
+        if not callable(getattr(model, "encode", None)):
+            raise TypeError(f"'sentence_transformer' needs a SentenceTransformer, not {type(model).__name__}.")
+        from stutor.runtime import show_progress
+
+        result["sentence_transformer"] = model.encode(
+            texts, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=show_progress()
+        ).cpu()
+    return {m: result[m] for m in chosen}
+
+
+def spearman_cosine(embeddings1: torch.Tensor, embeddings2: torch.Tensor, scores: Sequence[float]) -> float:
+    """Spearman correlation (×100) between the pairs' cosine similarities and their gold scores.
+
+    Args:
+        embeddings1: (pairs, dim) first sentences.
+        embeddings2: (pairs, dim) second sentences.
+        scores: gold score of each pair.
+
+    Returns:
+        The rank correlation times 100, between -100 and 100.
+    """
+    from scipy.stats import spearmanr
+
+    if embeddings1.shape != embeddings2.shape or embeddings1.shape[0] != len(scores):
+        raise ValueError(
+            f"Shapes disagree: {tuple(embeddings1.shape)}, {tuple(embeddings2.shape)} and {len(scores)} scores; "
+            "pass one embedding per sentence and one score per pair."
+        )
+    cosine = torch.nn.functional.cosine_similarity(embeddings1.double(), embeddings2.double(), dim=1)
+    return 100.0 * float(spearmanr(cosine.numpy(), list(scores)).statistic)
+
+
+@dataclass(frozen=True)
+class MethodScore:
+    """One row of an STS evaluation.
+
+    Attributes:
+        model: the model's short name.
+        method: a key of :data:`METHODS`.
+        spearman: Spearman correlation ×100.
+    """
+
+    model: str
+    method: str
+    spearman: float
+
+
+@dataclass(frozen=True)
+class STSResult:
+    """The scores of several methods on one set of scored pairs.
+
+    Attributes:
+        data: what was evaluated (for the table title).
+        n_pairs: number of pairs.
+        rows: one :class:`MethodScore` per (model, method).
+    """
+
+    data: str
+    n_pairs: int
+    rows: tuple[MethodScore, ...]
+
+    def score(self, method: str, model: str | None = None) -> float:
+        """The Spearman ×100 of ``method`` (of ``model`` when several models were evaluated)."""
+        _check_methods([method])
+        for row in self.rows:
+            if row.method == method and (model is None or row.model == model):
+                return row.spearman
+        raise KeyError(f"No row for method {method!r}{'' if model is None else f' of {model!r}'} in this result.")
+
+    def __add__(self, other: STSResult) -> STSResult:
+        if not isinstance(other, STSResult) or (other.data, other.n_pairs) != (self.data, self.n_pairs):
+            raise ValueError("Only results on the same scored pairs can be combined into one table.")
+        return STSResult(self.data, self.n_pairs, self.rows + other.rows)
+
+    def table(self, *, published: bool = True, digits: int = 1) -> str:
+        """The rows as a text table, with the SBERT paper's corresponding figure when ``published``."""
+        width = max(len(row.model) for row in self.rows)
+        head = f"{'model':<{width}}  {'method':<40} {'measured':>8}"
+        if published:
+            head += "   published analogue (SBERT paper, STSb, BERT-base)"
+        lines = [f"{self.data}: {self.n_pairs} pairs, Spearman x 100 of cosine vs gold score", head]
+        for row in self.rows:
+            line = f"{row.model:<{width}}  {METHODS[row.method]:<40} {row.spearman:>8.{digits}f}"
+            if published:
+                name, value = SBERT_PAPER_STSB[row.method]
+                line += f"   {name:<24} {value:>6.2f}"
+            lines.append(line)
+        if published:
+            lines.append(f"published figures quoted from {SBERT_PAPER_SOURCE}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython display
+        printer.text(str(self))
+
+
+def _columns(pairs: Mapping[str, Sequence[Any]] | Any) -> tuple[Sequence[str], Sequence[str], Sequence[Any]]:
+    names = getattr(pairs, "column_names", None) or (list(pairs) if isinstance(pairs, Mapping) else None)
+    if names is None:
+        raise TypeError(
+            f"pairs must be a datasets.Dataset or a dict of columns, not {type(pairs).__name__}: "
+            "use stutor.data.load_sts_pairs(), stutor.data.load_stsb() or read_stsb_tsv()."
+        )
+    missing = {"sentence1", "sentence2", "score"} - set(names)
+    if missing:
+        raise ValueError(f"pairs has columns {list(names)}; it needs sentence1, sentence2 and score.")
+    return list(pairs["sentence1"]), list(pairs["sentence2"]), list(pairs["score"])
+
+
+def evaluate_sts(
+    model,
+    pairs: Mapping[str, Sequence[Any]] | Any,
+    *,
+    methods: Sequence[str] | str | None = None,
+    score_range: Sequence[float] = STSB_SCORE_RANGE,
+    model_name: str | None = None,
+    data_name: str = "scored pairs",
+    batch_size: int = 32,
+) -> STSResult:
+    """Score sentence-embedding methods of one model on scored pairs.
+
+    Args:
+        model: a ``SentenceTransformer`` whose first module is a ``Transformer``.
+        pairs: a ``Dataset`` or dict with ``sentence1``, ``sentence2``, ``score`` columns.
+        methods: names from :data:`METHODS`; None for all four.
+        score_range: the declared range of the gold scores: (0, 5) for STS-benchmark files and
+            the bundled pairs, (0, 1) for ``sentence-transformers/stsb``.
+        model_name: label for the table (defaults to the model folder's name).
+        data_name: label of the data for the table title.
+        batch_size: texts per forward pass.
+
+    Returns:
+        An :class:`STSResult` (print it for the table).
+
+    Raises:
+        ValueError / TypeError: bad pairs, scores, range or method, before any model work.
+
+    Example:
+        >>> result = evaluate_sts(model, stutor.data.load_sts_pairs())  # doctest: +SKIP
+        >>> result.score("sentence_transformer")  # doctest: +SKIP
+    """
+    chosen = _check_methods(methods)
+    first, second, gold = check_scored_pairs(*_columns(pairs), score_range=score_range)
+    if any(m != "sentence_transformer" for m in chosen):
+        _transformer_of(model)
+    unique = list(dict.fromkeys(first + second))
+    position = {text: i for i, text in enumerate(unique)}
+    index1 = torch.tensor([position[t] for t in first])
+    index2 = torch.tensor([position[t] for t in second])
+    vectors = embed(model, unique, chosen, batch_size=batch_size)
+    name = model_name or _model_name(model)
+    rows = tuple(MethodScore(name, m, spearman_cosine(v[index1], v[index2], gold)) for m, v in vectors.items())
+    return STSResult(data_name, len(gold), rows)
+
+
+def _model_name(model) -> str:
+    try:
+        path = _transformer_of(model).auto_model.config.name_or_path
+    except TypeError:
+        return type(model).__name__
+    from stutor.models import EMBEDDED_NAME, embedded_model_path
+
+    try:
+        if Path(path).resolve() == embedded_model_path().resolve():
+            return EMBEDDED_NAME
+    except (ImportError, OSError):  # pragma: no cover - the embedded package is a hard dependency
+        pass
+    return Path(path).name or str(path)

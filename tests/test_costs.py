@@ -1,0 +1,147 @@
+"""stutor.costs: counts, rate fits and extrapolation (synthetic timings), then tiny real measurements."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stutor import costs
+from stutor.costs import Timing
+
+
+def _cross(rate: float, sizes=(4, 8, 16)) -> list[Timing]:
+    return [Timing("cross-encoder", n, costs.pair_count(n), costs.pair_count(n) / rate) for n in sizes]
+
+
+def _bi(rate: float, per_cell: float, sizes=(16, 64, 256)) -> list[Timing]:
+    return [Timing("bi-encoder", n, n, n / rate + per_cell * n * n, per_cell * n * n) for n in sizes]
+
+
+def test_pair_count():
+    assert [costs.pair_count(n) for n in (0, 1, 2, 3, 10)] == [0, 0, 1, 3, 45]
+    assert costs.pair_count(10_000) == 49_995_000  # "about 50 million"
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "10", True])
+def test_pair_count_rejects_bad_n(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        costs.pair_count(bad)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error", "match"),
+    [
+        ([8], ValueError, "at least two different"),
+        ([8, 8], ValueError, "at least two different"),
+        ([], ValueError, "at least two different"),
+        ([1, 8], ValueError, ">= 2"),
+        ([0, 4], ValueError, ">= 2"),
+        ([2.0, 4], TypeError, "must be an int"),
+        ("48", TypeError, "list of integers"),
+        (8, TypeError, "list of integers"),
+    ],
+)
+def test_check_n_values_errors(sizes, error, match):
+    with pytest.raises(error, match=match):
+        costs.check_n_values(sizes)
+
+
+def test_check_n_values_sorts_and_dedupes():
+    assert costs.check_n_values([16, 4, 8, 4]) == [4, 8, 16]
+
+
+def test_fit_rate_recovers_a_known_rate():
+    assert costs.fit_rate(_cross(250.0)) == pytest.approx(250.0)
+    assert costs.fit_rate(_bi(400.0, 1e-8)) == pytest.approx(400.0)
+
+
+def test_fit_rate_errors():
+    with pytest.raises(ValueError, match="empty"):
+        costs.fit_rate([])
+    with pytest.raises(ValueError, match="at least two different"):
+        costs.fit_rate(_cross(100.0, sizes=(8,)))
+    with pytest.raises(ValueError, match=">= 2"):
+        costs.fit_rate([Timing("cross-encoder", 1, 0, 0.1), *_cross(100.0)])
+    with pytest.raises(ValueError, match="not 'cross-encoder'"):
+        costs.fit_rate(_cross(100.0) + _bi(100.0, 0.0))
+    with pytest.raises(TypeError, match="list of Timing"):
+        costs.fit_rate([1.0, 2.0])
+    with pytest.raises(ValueError, match="non-positive duration"):
+        costs.fit_rate([Timing("cross-encoder", 4, 6, 0.0), *_cross(100.0, sizes=(8,))])
+
+
+def test_growth_exponent_reads_the_power_law():
+    assert costs.growth_exponent(_cross(100.0, sizes=(10, 100, 1000))) == pytest.approx(2.0, abs=0.05)
+    assert costs.growth_exponent(_bi(100.0, 0.0)) == pytest.approx(1.0)
+
+
+def test_extrapolation_uses_the_known_counts():
+    cross = costs.estimate_cross_encoder(_cross(250.0), n=10_000)
+    assert cross.forward_passes == 49_995_000
+    assert cross.seconds == pytest.approx(49_995_000 / 250.0)
+    assert cross.hours == pytest.approx(cross.seconds / 3600)
+    bi = costs.estimate_bi_encoder(_bi(500.0, 2e-9), n=10_000)
+    assert bi.forward_passes == 10_000
+    assert bi.forward_seconds == pytest.approx(20.0)
+    assert bi.search_seconds == pytest.approx(2e-9 * 10_000**2)
+
+
+def test_estimates_refuse_the_wrong_architecture_and_bad_n():
+    with pytest.raises(ValueError, match="not 'bi-encoder'"):
+        costs.estimate_bi_encoder(_cross(100.0))
+    with pytest.raises(ValueError, match="integer >= 2"):
+        costs.estimate_cross_encoder(_cross(100.0), n=1)
+
+
+def test_compare_costs_ratio_and_table():
+    comparison = costs.compare_costs(_cross(200.0), _bi(400.0, 0.0))
+    assert comparison.ratio == pytest.approx((49_995_000 / 200.0) / (10_000 / 400.0))
+    text = str(comparison)
+    assert "49,995,000" in text and "ratio" in text and "V100" in text
+    assert costs.REFERENCE_CLAIM.ratio == pytest.approx(65 * 3600 / 5)
+
+
+def test_best_pair_finds_the_closest_vectors():
+    vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [-1.0, 0.0]])
+    i, j, cosine = costs.best_pair(vectors)
+    assert (i, j) == (0, 2) and cosine == pytest.approx(0.9 / (0.81 + 0.01) ** 0.5)
+    with pytest.raises(ValueError, match="n >= 2"):
+        costs.best_pair(torch.ones(1, 3))
+
+
+def test_bundled_sentences_are_distinct_and_many():
+    pool = costs.bundled_sentences()
+    assert len(pool) == len(set(pool)) > 1000
+    assert pool == sorted(pool)
+
+
+@pytest.fixture(scope="module")
+def cross_encoder(choice):
+    return costs.build_cross_encoder(choice)
+
+
+def test_real_timings_have_the_right_counts_and_shape(cross_encoder, st_model):
+    pool = costs.bundled_sentences()
+    cross = costs.time_cross_encoder(cross_encoder, pool, [3, 6])
+    bi = costs.time_bi_encoder(st_model, pool, [6, 12])
+    assert [(t.n, t.forward_passes) for t in cross] == [(3, 3), (6, 15)]
+    assert [(t.n, t.forward_passes) for t in bi] == [(6, 6), (12, 12)]
+    assert all(t.seconds > 0 for t in cross + bi)
+    assert all(0 < t.search_seconds < t.seconds for t in bi)
+    # The structure of the claim (not a speed target): n(n-1)/2 passes against n passes.
+    comparison = costs.compare_costs(cross, bi)
+    assert comparison.cross.seconds > comparison.bi.seconds
+    assert comparison.ratio > 100
+
+
+def test_timing_input_errors(cross_encoder, st_model):
+    with pytest.raises(ValueError, match="only 3 were given"):
+        costs.time_cross_encoder(cross_encoder, ["a b", "c d", "e f"], [2, 4])
+    with pytest.raises(TypeError, match="single string"):
+        costs.time_bi_encoder(st_model, "one two three", [2, 3])
+    with pytest.raises(TypeError, match="CrossEncoder"):
+        costs.time_cross_encoder(object(), ["a", "b", "c"], [2, 3])
+    with pytest.raises(TypeError, match="SentenceTransformer"):
+        costs.time_bi_encoder(object(), ["a", "b", "c"], [2, 3])
+    with pytest.raises(ValueError, match=">= 2"):
+        costs.time_bi_encoder(st_model, ["a", "b", "c"], [1, 3])
