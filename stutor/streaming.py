@@ -1,0 +1,522 @@
+"""Encode a text file larger than memory into a ``.npy`` file, in chunks, resumably.
+
+The input holds one sentence per line; row ``i`` of the output is the embedding of line ``i + 1``.
+The file is read lazily (one pass to count and check the lines, then one pass to encode them), and
+each chunk of lines is encoded and written straight into its rows of the ``.npy`` file through a
+small memory map that is closed again, so memory stays flat whatever the size of the file.
+
+Two small files beside the output record the progress:
+
+- ``OUT.npy.progress.json``: the input's size, modification time and line count, the chunk size,
+  the model's dimension and the embedding of a probe sentence (to recognise the same model);
+- ``OUT.npy.progress.npy``: one byte per chunk, set to 1 once the chunk's rows are on disk.
+
+A rerun resumes where the last one stopped and refuses, with a ``ValueError``, an input file or a
+model that changed. With ``world_size`` processes (``torchrun`` or ``python -m stutor.encode
+--processes N``), process ``rank`` encodes chunks ``rank, rank + world_size, ...`` into the same file.
+
+Taught in: no notebook; it is the tool for corpora that do not fit in memory (README, "Memory
+guide"), run as ``python -m stutor.encode`` (see :mod:`stutor.encode`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from stutor import runtime
+
+FORMAT_VERSION = 1
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_CHUNK_LINES = 4096
+"""Lines encoded and written at a time: the unit of progress and of resuming."""
+
+PROBE_TEXT = "A probe sentence that tells a resumed run whether the model is still the same one."
+PROBE_MIN_COSINE = 0.999
+_BOM = b"\xef\xbb\xbf"
+_SCAN_CACHE: dict[tuple[str, int, int, bool], TextFileInfo] = {}
+
+
+class Encoder(Protocol):
+    """What :func:`encode_file` needs from a model (a ``SentenceTransformer`` has both methods)."""
+
+    def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
+
+    def get_embedding_dimension(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class TextFileInfo:
+    """What one pass over the input file found.
+
+    Attributes:
+        path: the file, resolved.
+        n_lines: number of lines (a final line without a newline counts; a final newline adds none).
+        size: size in bytes.
+        mtime_ns: modification time, in nanoseconds.
+    """
+
+    path: Path
+    n_lines: int
+    size: int
+    mtime_ns: int
+
+
+def progress_paths(out_path: str | Path) -> tuple[Path, Path]:
+    """Return the two progress files of an output: ``OUT.progress.json`` and ``OUT.progress.npy``.
+
+    Args:
+        out_path: the ``.npy`` output.
+
+    Returns:
+        ``(json_path, chunks_path)``.
+    """
+    out = Path(out_path)
+    return out.with_name(out.name + ".progress.json"), out.with_name(out.name + ".progress.npy")
+
+
+def iter_lines(path: str | Path) -> Iterator[str]:
+    """Yield the lines of a UTF-8 text file one at a time, without their line ending.
+
+    Lines end with ``\\n`` or ``\\r\\n``; a byte-order mark at the start is dropped.
+
+    Args:
+        path: the text file.
+
+    Yields:
+        Each line's text.
+
+    Raises:
+        ValueError: a line is not valid UTF-8 (the message gives its line number).
+    """
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+            if raw.endswith(b"\n"):
+                raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"Line {number} of {path} is not valid UTF-8 ({error.reason} at byte {error.start}). "
+                    "Convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`."
+                ) from None
+
+
+def check_input(path: str | Path) -> Path:
+    """Check that the input is an existing file, before any work.
+
+    Args:
+        path: the text file.
+
+    Returns:
+        The path.
+
+    Raises:
+        ValueError: it does not exist or is not a file.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ValueError(f"The input file {file} does not exist. Pass a text file with one sentence per line.")
+    if not file.is_file():
+        raise ValueError(f"{file} is not a file. Pass a text file with one sentence per line.")
+    return file
+
+
+def scan_text_file(path: str | Path, *, allow_empty_lines: bool = False) -> TextFileInfo:
+    """Count and check the lines of a text file in one pass, holding one line at a time.
+
+    The result is remembered for the same unchanged file, so a second call costs nothing.
+
+    Args:
+        path: the text file, one sentence per line.
+        allow_empty_lines: accept empty (or whitespace-only) lines; they are encoded as they are,
+            so that row ``i`` stays the embedding of line ``i + 1``.
+
+    Returns:
+        A :class:`TextFileInfo`.
+
+    Raises:
+        ValueError: the file is missing, is a folder, is empty, is not UTF-8, or (unless
+            ``allow_empty_lines``) has empty lines; the message names the first ones.
+    """
+    file = check_input(path)
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns, allow_empty_lines)
+    if key in _SCAN_CACHE:
+        return _SCAN_CACHE[key]
+    n_lines, empty, n_empty = 0, [], 0
+    for n_lines, text in enumerate(iter_lines(file), start=1):
+        if not allow_empty_lines and not text.strip():
+            n_empty += 1
+            if len(empty) < 5:
+                empty.append(n_lines)
+    if n_lines == 0:
+        raise ValueError(f"{file} is empty: there is nothing to encode.")
+    if n_empty:
+        raise ValueError(
+            f"{file} has {n_empty} empty line(s), the first at line(s) {', '.join(map(str, empty))}. "
+            "Row i of the output is line i, so every line must hold a sentence: remove them "
+            "(e.g. `grep -v '^[[:space:]]*$' in.txt > clean.txt`) or pass allow_empty_lines=True "
+            "(--allow-empty-lines) to encode them as empty strings."
+        )
+    info = TextFileInfo(file.resolve(), n_lines, stat.st_size, stat.st_mtime_ns)
+    _SCAN_CACHE.clear()  # one entry is all a run needs
+    _SCAN_CACHE[key] = info
+    return info
+
+
+def check_output(out_path: str | Path, *, resume: bool = True) -> Path:
+    """Check an output path before any model work: ``.npy`` name, existing folder, resumable.
+
+    Args:
+        out_path: where the embeddings go.
+        resume: whether an existing output will be resumed (else it is overwritten).
+
+    Returns:
+        The output path.
+
+    Raises:
+        ValueError: not a ``.npy`` name, its folder is missing, it is a folder, or it exists
+            without a progress file while ``resume`` is true.
+    """
+    out = Path(out_path)
+    if out.suffix != ".npy":
+        raise ValueError(f"The output {out} must end in .npy (it is a NumPy array file), e.g. {out.stem}.npy.")
+    if not out.parent.is_dir():
+        raise ValueError(
+            f"The folder {out.parent} of the output does not exist. Create it first: mkdir -p {out.parent}"
+        )
+    if out.is_dir():
+        raise ValueError(f"The output {out} is a folder. Pass a file name ending in .npy.")
+    if resume and out.exists() and not progress_paths(out)[0].exists():
+        raise ValueError(
+            f"{out} exists but has no progress file {progress_paths(out)[0].name}, so it is not an encoding "
+            "run that can be resumed. Pass resume=False (--no-resume) to overwrite it, or choose another output."
+        )
+    return out
+
+
+def encoding_progress(out_path: str | Path) -> dict[str, int | bool]:
+    """Tell how far the encoding of an output file has got.
+
+    Args:
+        out_path: the ``.npy`` output of :func:`encode_file`.
+
+    Returns:
+        ``{"n_lines", "rows_done", "chunks_done", "n_chunks", "complete"}``.
+
+    Raises:
+        ValueError: the output has no progress file.
+    """
+    json_path, chunks_path = progress_paths(out_path)
+    if not json_path.exists() or not chunks_path.exists():
+        raise ValueError(f"{out_path} has no progress files ({json_path.name}): it was not written by encode_file.")
+    state = json.loads(json_path.read_text(encoding="utf-8"))
+    done = np.load(chunks_path)
+    n, size = state["n_lines"], state["chunk_lines"]
+    rows = sum(_chunk_rows(c, n, size) for c in np.flatnonzero(done))
+    return {
+        "n_lines": n,
+        "rows_done": int(rows),
+        "chunks_done": int(done.sum()),
+        "n_chunks": len(done),
+        "complete": bool(done.all()),
+    }
+
+
+def distributed_rank(rank: int | None = None, world_size: int | None = None) -> tuple[int, int]:
+    """Return ``(rank, world_size)``: the arguments, else ``torchrun``'s ``RANK``/``WORLD_SIZE``, else ``(0, 1)``.
+
+    Raises:
+        ValueError: only one of the two given, or ``rank`` outside ``0 .. world_size - 1``.
+    """
+    if (rank is None) != (world_size is None):
+        raise ValueError("Pass both rank and world_size, or neither (then RANK/WORLD_SIZE of torchrun are used).")
+    if rank is None:
+        rank, world_size = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    if not isinstance(world_size, int) or not isinstance(rank, int) or world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(
+            f"rank must be in 0 .. world_size - 1 and world_size >= 1, not rank={rank}, world_size={world_size}."
+        )
+    return rank, world_size
+
+
+def _positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}.")
+
+
+def _chunk_rows(chunk: int, n_lines: int, chunk_lines: int) -> int:
+    return min(chunk_lines, n_lines - chunk * chunk_lines)
+
+
+def _encode(model: Encoder, texts: list[str], batch_size: int) -> np.ndarray:
+    vectors = model.encode(texts, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def _dimension(model: Encoder) -> int:
+    if not callable(getattr(model, "encode", None)) or not callable(getattr(model, "get_embedding_dimension", None)):
+        raise TypeError(
+            f"model must be a SentenceTransformer (encode and get_embedding_dimension), not {type(model).__name__}."
+        )
+    dimension = model.get_embedding_dimension()
+    if not dimension:
+        raise ValueError("The model does not report its embedding dimension; add a Pooling layer to it.")
+    return int(dimension)
+
+
+def _data_offset(out_path: Path) -> int:
+    with open(out_path, "rb") as handle:
+        major, _ = np.lib.format.read_magic(handle)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(handle)
+        if fortran or dtype != np.dtype("<f4"):
+            raise ValueError(f"{out_path} is not a float32 C-order array; pass resume=False to overwrite it.")
+        return handle.tell()
+
+
+def _write_json(path: Path, state: dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _check_state(
+    state: dict[str, Any], model: Encoder, text_path: Path, out_path: Path, chunk_lines: int | None
+) -> None:
+    """Refuse to resume when the input, the model, the chunk size or the files do not match."""
+    redo = "Pass resume=False (--no-resume) to start over."
+    if state.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{progress_paths(out_path)[0]} has an unknown format. {redo}")
+    stat = text_path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (state["input_size"], state["input_mtime_ns"]):
+        raise ValueError(
+            f"{text_path} changed since this encoding started (size {state['input_size']} -> {stat.st_size} bytes, "
+            f"or its modification time), so the rows written so far may not match its lines. {redo}"
+        )
+    dimension = _dimension(model)
+    if dimension != state["dimension"]:
+        raise ValueError(
+            f"The model gives {dimension}-dimensional embeddings but {out_path} holds {state['dimension']}-dimensional "
+            f"ones from {state['model']}. Resume with the same model, or {redo[0].lower() + redo[1:]}"
+        )
+    probe, stored = _encode(model, [PROBE_TEXT], 1)[0], np.asarray(state["probe"], dtype=np.float32)
+    cosine = float(probe @ stored / (np.linalg.norm(probe) * np.linalg.norm(stored) + 1e-12))
+    if cosine < PROBE_MIN_COSINE:
+        raise ValueError(
+            f"This model is not the one that started {out_path} ({state['model']}): its embedding of a probe sentence "
+            f"differs (cosine {cosine:.3f}). Resume with the same model, or {redo[0].lower() + redo[1:]}"
+        )
+    if chunk_lines is not None and chunk_lines != state["chunk_lines"]:
+        raise ValueError(
+            f"{out_path} was started with chunk_lines={state['chunk_lines']}, not {chunk_lines}. Leave chunk_lines "
+            f"unset (or pass {state['chunk_lines']}) to resume, or {redo[0].lower() + redo[1:]}"
+        )
+    n_chunks = math.ceil(state["n_lines"] / state["chunk_lines"])
+    shape = np.load(out_path, mmap_mode="r").shape
+    chunks = progress_paths(out_path)[1]
+    if (
+        shape != (state["n_lines"], dimension)
+        or not chunks.exists()
+        or np.load(chunks, mmap_mode="r").shape != (n_chunks,)
+    ):
+        raise ValueError(f"{out_path} or its progress files are damaged (shape {shape}). {redo}")
+
+
+def _prepare(
+    model: Encoder,
+    text_path: Path,
+    out_path: Path,
+    *,
+    chunk_lines: int | None,
+    resume: bool,
+    allow_empty_lines: bool,
+    model_name: str | None,
+) -> dict[str, Any]:
+    """Create the output and its progress files, or check that an existing run can be resumed."""
+    json_path, chunks_path = progress_paths(out_path)
+    if resume and out_path.exists():
+        state = json.loads(json_path.read_text(encoding="utf-8"))
+        _check_state(state, model, text_path, out_path, chunk_lines)
+        return state
+    info = scan_text_file(text_path, allow_empty_lines=allow_empty_lines)
+    dimension, size = _dimension(model), chunk_lines or DEFAULT_CHUNK_LINES
+    json_path.unlink(missing_ok=True)
+    array = np.lib.format.open_memmap(out_path, mode="w+", dtype=np.float32, shape=(info.n_lines, dimension))
+    del array  # the file now has its header and full size; rows are written chunk by chunk
+    np.save(chunks_path, np.zeros(math.ceil(info.n_lines / size), dtype=np.uint8))
+    state = {
+        "version": FORMAT_VERSION,
+        "input": str(info.path),
+        "input_size": info.size,
+        "input_mtime_ns": info.mtime_ns,
+        "n_lines": info.n_lines,
+        "chunk_lines": size,
+        "dimension": dimension,
+        "model": model_name or type(model).__name__,
+        "probe": [float(x) for x in _encode(model, [PROBE_TEXT], 1)[0]],
+    }
+    _write_json(json_path, state)
+    return state
+
+
+def _prepare_everywhere(model: Encoder, text_path: Path, out_path: Path, rank: int, world_size: int, **options: Any):
+    """Rank 0 prepares the output; the other ranks wait for it, then check the same run."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        raise ValueError(
+            f"world_size={world_size} needs torch.distributed initialised in every process. Launch with "
+            "`torchrun --nproc-per-node N -m stutor.encode ...` or `python -m stutor.encode --processes N ...`, "
+            "which do it for you."
+        )
+    if (dist.get_rank(), dist.get_world_size()) != (rank, world_size):
+        raise ValueError(
+            f"rank={rank}, world_size={world_size} differ from torch.distributed's "
+            f"rank={dist.get_rank()}, world_size={dist.get_world_size()}."
+        )
+    message = [None]
+    if rank == 0:
+        try:
+            state = _prepare(model, text_path, out_path, **options)
+        except Exception as error:  # tell the other ranks, so that they stop instead of waiting
+            message = [f"{type(error).__name__}: {error}"]
+            dist.broadcast_object_list(message, src=0)
+            raise
+    dist.broadcast_object_list(message, src=0)
+    if message[0] is not None:
+        raise RuntimeError(f"Rank 0 could not prepare {out_path}: {message[0]}")
+    if rank != 0:
+        state = json.loads(progress_paths(out_path)[0].read_text(encoding="utf-8"))
+        _check_state(state, model, text_path, out_path, options["chunk_lines"])
+    return state
+
+
+def encode_file(
+    model: Encoder,
+    text_path: str | Path,
+    out_path: str | Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    chunk_lines: int | None = None,
+    resume: bool = True,
+    allow_empty_lines: bool = False,
+    show_progress: bool | None = None,
+    rank: int | None = None,
+    world_size: int | None = None,
+    model_name: str | None = None,
+) -> Path:
+    """Encode every line of a text file into a float32 ``.npy`` of shape ``(n_lines, dimension)``.
+
+    Memory stays flat in the size of the file: one chunk of lines is held at a time and written
+    into its rows through a memory map that is closed after each chunk. The progress files make a
+    rerun resume after an interruption (``Ctrl-C``, a lost machine) without redoing finished chunks.
+
+    Args:
+        model: a ``SentenceTransformer`` (anything with ``encode`` and ``get_embedding_dimension``).
+        text_path: UTF-8 text, one sentence per line.
+        out_path: the ``.npy`` file to write; its folder must exist.
+        batch_size: sentences per forward pass.
+        chunk_lines: lines encoded and saved at a time (default 4096; a resumed run keeps its own).
+        resume: continue an earlier run on the same file with the same model; False starts over.
+        allow_empty_lines: encode empty lines as empty strings instead of refusing the file.
+        show_progress: draw a progress bar (rank 0 only); default: unless ``STUTOR_QUIET`` is set.
+        rank: this process' index; default: ``RANK`` of ``torchrun``, else 0.
+        world_size: number of processes; default: ``WORLD_SIZE`` of ``torchrun``, else 1. Above 1,
+            ``torch.distributed`` must be initialised (``python -m stutor.encode`` does it).
+        model_name: recorded in the progress file for people; default: the model's class name.
+
+    Returns:
+        ``out_path``. Rows are complete once every process has returned.
+
+    Raises:
+        ValueError: bad arguments or input file (see :func:`scan_text_file`, :func:`check_output`),
+            or a resumed run whose input file, model or chunk size changed.
+
+    Example:
+        >>> from stutor import models, streaming
+        >>> model = models.load_pretrained_sentence_transformer()  # doctest: +SKIP
+        >>> streaming.encode_file(model, "corpus.txt", "corpus.npy")  # doctest: +SKIP
+        >>> vectors = np.load("corpus.npy", mmap_mode="r")  # doctest: +SKIP
+    """
+    rank, world_size = distributed_rank(rank, world_size)
+    # Only rank 0 looks at an existing output: the others may see it half created by rank 0.
+    text_path, out_path = check_input(text_path), check_output(out_path, resume=resume and rank == 0)
+    _positive("batch_size", batch_size)
+    if chunk_lines is not None:
+        _positive("chunk_lines", chunk_lines)
+    if text_path.resolve() == out_path.resolve():
+        raise ValueError("The output would overwrite the input file; choose another output path.")
+    _dimension(model)
+    options = {"chunk_lines": chunk_lines, "resume": resume, "allow_empty_lines": allow_empty_lines}
+    if world_size == 1:
+        state = _prepare(model, text_path, out_path, model_name=model_name, **options)
+    else:
+        state = _prepare_everywhere(model, text_path, out_path, rank, world_size, model_name=model_name, **options)
+    _encode_chunks(model, state, text_path, out_path, batch_size, rank, world_size, show_progress)
+    return out_path
+
+
+def _encode_chunks(
+    model: Encoder,
+    state: dict[str, Any],
+    text_path: Path,
+    out_path: Path,
+    batch_size: int,
+    rank: int,
+    world_size: int,
+    show_progress: bool | None,
+) -> None:
+    """Encode this rank's unfinished chunks, writing each one's rows and then marking it done."""
+    from tqdm.auto import tqdm
+
+    n_lines, size, dimension = state["n_lines"], state["chunk_lines"], state["dimension"]
+    offset = _data_offset(out_path)
+    done = np.load(progress_paths(out_path)[1], mmap_mode="r+")
+    mine = range(rank, len(done), world_size)
+    todo = {chunk for chunk in mine if not done[chunk]}
+    show = runtime.show_progress() if show_progress is None else show_progress
+    bar = tqdm(
+        total=sum(_chunk_rows(c, n_lines, size) for c in mine),
+        initial=sum(_chunk_rows(c, n_lines, size) for c in mine if c not in todo),
+        unit="lines",
+        desc=f"encoding {text_path.name}" + (f" (rank 0 of {world_size})" if world_size > 1 else ""),
+        disable=not show or rank != 0,
+    )
+    buffer: list[str] = []
+    count = 0
+    with bar:
+        for count, text in enumerate(iter_lines(text_path), start=1):
+            chunk = (count - 1) // size
+            if chunk not in todo:
+                continue
+            buffer.append(text)
+            if count % size and count != n_lines:
+                continue
+            vectors = _encode(model, buffer, batch_size)
+            if vectors.shape != (len(buffer), dimension):
+                raise ValueError(f"The model returned shape {vectors.shape} for {len(buffer)} sentences.")
+            rows = np.memmap(
+                out_path, dtype=np.float32, mode="r+", offset=offset + chunk * size * dimension * 4, shape=vectors.shape
+            )
+            rows[:] = vectors
+            rows.flush()
+            del rows  # unmap, so the written pages do not add up in this process' memory
+            done[chunk] = 1
+            done.flush()
+            bar.update(len(buffer))
+            buffer = []
+    if count != n_lines:
+        raise ValueError(
+            f"{text_path} had {n_lines} lines when the run started but has {count} now. Rerun with resume=False."
+        )
