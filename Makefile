@@ -10,14 +10,23 @@ QUIET := STUTOR_QUIET=1 TOKENIZERS_PARALLELISM=false PYDEVD_DISABLE_FILE_VALIDAT
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 
-.PHONY: setup lab test lint unit notebooks bench execute clean
+.PHONY: setup browser lab test lint unit notebooks bench execute html clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[course]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[course,dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's chromium for tests/test_browser.py (Playwright drives it; it never downloads a browser).
+# Installed when missing and we are root with apt-get; otherwise the test skips (and fails in CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: install Debian's chromium package to run tests/test_browser.py"; fi; }
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(ROOT_FLAG)
@@ -26,7 +35,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: setup
+unit: setup browser
 	$(OFFLINE) $(QUIET) $(BIN)/pytest -q tests
 
 notebooks: setup
@@ -40,6 +49,11 @@ bench: setup
 # Re-execute every notebook in place with the embedded default (what gets committed).
 execute: setup
 	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/execute_notebooks.py notebooks
+
+# The executed notebooks (and notebooks/solutions/) as a static site in _site/, for reading without Jupyter.
+html: setup
+	rm -rf _site
+	$(BIN)/python scripts/build_site.py --notebooks notebooks --out _site
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -15,9 +15,16 @@ def _name(requirement: str) -> str:
     return re.split(r"[=<>!~\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def _pyproject() -> dict[str, str]:
+# Extras that conda and Binder get; `dev` (browser test, Binder check) is for CI and `make test` only.
+LEARNER_EXTRAS = ("course",)
+
+
+def _pyproject(extras: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Pins of the dependencies plus the given extras (all extras when None)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    optional = project["optional-dependencies"]
+    chosen = optional if extras is None else {name: optional[name] for name in extras}
+    requirements = project["dependencies"] + [r for extra in chosen.values() for r in extra]
     return {_name(r): r.replace(" ", "") for r in requirements}
 
 
@@ -33,7 +40,12 @@ def test_every_requirement_is_pinned_exactly():
 
 
 def test_environment_yml_lists_the_same_pins_as_pyproject():
-    assert _environment() == _pyproject()
+    assert _environment() == _pyproject(LEARNER_EXTRAS)
+
+
+def test_dev_extra_stays_out_of_environment_yml():
+    dev = _pyproject(("dev",)).keys() - _pyproject(()).keys()
+    assert dev and not dev & _environment().keys()
 
 
 def test_environment_yml_uses_python_311():
