@@ -1,0 +1,463 @@
+"""Train a Sentence Transformer with ``SentenceTransformerTrainer``, checked first, and keep its history.
+
+:func:`train` takes a model, training data (a ``datasets.Dataset`` in the trainer's layout or
+the legacy ``InputExample`` list), a loss and an optional evaluator. Before any training it
+checks every argument and that the loss fits the data's case (:mod:`stutor.cases`,
+:mod:`stutor.losses`); it then picks the batch sampler the loss needs, seeds everything, and
+returns a :class:`TrainingHistory`: the training loss per logging step and the evaluator's
+metrics per evaluation, which can plot itself.
+
+It works offline (the model card never asks the Hub), draws progress bars for a person and
+stays silent under tests (``STUTOR_QUIET=1``), and runs unchanged from a script under
+``torchrun``: the trainer saves on the main process only.
+
+Taught in: notebook 07.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stutor import runtime
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datasets import Dataset
+    from matplotlib.figure import Figure
+
+_TIMING_KEYS = ("runtime", "per_second", "_time")
+
+
+@dataclass
+class TrainingHistory:
+    """What happened during one training run.
+
+    Attributes:
+        losses: ``(step, training loss)`` per logging step.
+        evaluations: one dict per evaluation: ``step`` plus the evaluator's metrics
+            (e.g. ``eval_dev_cosine_accuracy``); step 0 is the model before training.
+        steps: optimisation steps done.
+        seconds: wall time of the whole run, evaluations included.
+        batch_sampler: the batch sampler used (its name).
+    """
+
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    evaluations: list[dict[str, float]] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+    batch_sampler: str = ""
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The evaluator metrics recorded, in order of first appearance."""
+        names = [key for record in self.evaluations for key in record if key != "step"]
+        return list(dict.fromkeys(names))
+
+    def _metric_name(self, name: str | None) -> str:
+        names = self.metric_names
+        if not names:
+            raise ValueError("No evaluation was recorded: pass an evaluator to train().")
+        if name is None:
+            return next((n for n in names if n.endswith("accuracy")), names[0])
+        matches = [n for n in names if n == name or n.endswith(name)]
+        if not matches:
+            raise ValueError(f"No metric {name!r}; recorded metrics: {names}.")
+        return matches[0]
+
+    def metric(self, name: str | None = None) -> tuple[list[int], list[float]]:
+        """Steps and values of one evaluator metric.
+
+        Args:
+            name: a metric name, or its ending (``"cosine_accuracy"``); None picks the first
+                metric that ends in ``accuracy``, else the first metric.
+
+        Returns:
+            ``(steps, values)``.
+
+        Raises:
+            ValueError: no evaluation was recorded, or no metric has that name.
+        """
+        chosen = self._metric_name(name)
+        records = [r for r in self.evaluations if chosen in r]
+        return [int(r["step"]) for r in records], [float(r[chosen]) for r in records]
+
+    def plot(self, metric: str | None = None, *, title: str = "") -> Figure:
+        """Plot the training loss per step and, if recorded, an evaluator metric per evaluation.
+
+        Args:
+            metric: the metric to plot (see :meth:`metric`).
+            title: a title above both panels.
+
+        Returns:
+            The matplotlib ``Figure``.
+        """
+        import matplotlib.pyplot as plt
+
+        panels = 2 if self.evaluations else 1
+        fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.4), squeeze=False)
+        ax = axes[0][0]
+        if self.losses:
+            steps, values = zip(*self.losses, strict=True)
+            ax.plot(steps, values, marker=".", color="tab:blue")
+        ax.set(xlabel="training step", ylabel="training loss", title="Training loss (one batch per point)")
+        if self.evaluations:
+            chosen = self._metric_name(metric)
+            steps, values = self.metric(chosen)
+            ax = axes[0][1]
+            ax.plot(steps, values, marker="o", color="tab:green")
+            ax.set(xlabel="training step", ylabel=chosen.removeprefix("eval_"), title="Evaluator, held-out data")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+
+
+def examples_to_dataset(examples: Sequence[Any]) -> Dataset:
+    """Turn the legacy ``InputExample`` list into a ``datasets.Dataset`` in the trainer's layout.
+
+    Columns ``sentence_0``, ``sentence_1``, ... (the trainer reads inputs by position), plus
+    ``label`` unless every label is the old default 0 (as ``model.fit`` does).
+
+    Args:
+        examples: a non-empty list of ``InputExample`` with the same number of texts each.
+
+    Returns:
+        The data set.
+
+    Raises:
+        TypeError: an item that is not an ``InputExample``.
+        ValueError: an empty list or examples with different numbers of texts.
+    """
+    from datasets import Dataset
+    from sentence_transformers import InputExample
+
+    if not examples:
+        raise ValueError("The InputExample list is empty: pass at least one example.")
+    bad = next((i for i, e in enumerate(examples) if not isinstance(e, InputExample)), None)
+    if bad is not None:
+        raise TypeError(f"examples[{bad}] is {type(examples[bad]).__name__}, not InputExample.")
+    sizes = sorted({len(e.texts) for e in examples})
+    if len(sizes) != 1:
+        raise ValueError(f"The examples have {sizes} texts each; all must have the same number (e.g. 3 for triplets).")
+    columns: dict[str, list[Any]] = {f"sentence_{k}": [e.texts[k] for e in examples] for k in range(sizes[0])}
+    labels = [e.label for e in examples]
+    if any(label != 0 for label in labels):
+        columns["label"] = labels
+    return Dataset.from_dict(columns)
+
+
+def static_embedding_model(model: Any = None) -> Any:
+    """A weak starting point: a transformer's input word embeddings, averaged over the tokens.
+
+    The Sentence Transformer is one ``StaticEmbedding`` module (an embedding bag with mean
+    pooling) on the transformer's tokenizer, its table copied from the transformer's *input*
+    embeddings: no attention, no context, so word order and word sense are lost. Training it
+    shows accuracy climbing from near chance.
+
+    Args:
+        model: a :class:`~stutor.models.ModelChoice`, or anything
+            :func:`stutor.models.resolve_model` accepts.
+
+    Returns:
+        ``SentenceTransformer(modules=[StaticEmbedding])`` on the CPU.
+    """
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    from stutor.models import load_hf_model
+
+    raw, tokenizer = load_hf_model(model)
+    weights = raw.get_input_embeddings().weight.detach().clone()
+    del raw
+    return SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
+
+
+def _positive(name: str, value: Any, kind: type = Real) -> None:
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
+        noun = "a positive integer" if kind is int else "a positive number"
+        raise ValueError(f"{name} must be {noun}, not {value!r}.")
+
+
+def _check_numbers(
+    epochs: Any,
+    batch_size: Any,
+    learning_rate: Any,
+    warmup_ratio: Any,
+    seed: Any,
+    eval_steps: Any,
+    logging_steps: Any,
+    max_steps: Any,
+) -> None:
+    _positive("epochs", epochs)
+    _positive("batch_size", batch_size, int)
+    _positive("learning_rate", learning_rate)
+    if isinstance(warmup_ratio, bool) or not isinstance(warmup_ratio, Real) or not 0.0 <= warmup_ratio < 1.0:
+        raise ValueError(
+            f"warmup_ratio is a fraction of the training steps, from 0 (no warmup) up to but not including 1, "
+            f"not {warmup_ratio!r}. The reference warms up over 10% of the steps: warmup_ratio=0.1."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}.")
+    _positive("logging_steps", logging_steps, int)
+    for name, value in (("eval_steps", eval_steps), ("max_steps", max_steps)):
+        if value is not None:
+            _positive(name, value, int)
+
+
+def _check_output_dir(output_dir: str | Path | None) -> Path | None:
+    if output_dir is None:
+        return None
+    if not isinstance(output_dir, str | Path) or not str(output_dir).strip():
+        raise TypeError(f"output_dir must be a folder path (str or Path) or None, not {output_dir!r}.")
+    path = Path(output_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output_dir {str(path)!r} is a file; pass a folder (it is created if missing) or None.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"output_dir {str(path)!r} lies under {str(parent)!r}, which is a file.")
+            break
+    return path
+
+
+def _as_training_data(train_data: Any) -> Dataset:
+    from datasets import Dataset, DatasetDict
+
+    from stutor.cases import as_dataset
+
+    if isinstance(train_data, Dataset | DatasetDict):
+        return as_dataset(train_data, "training data")
+    if isinstance(train_data, Sequence) and not isinstance(train_data, str) and train_data:
+        if all(hasattr(item, "texts") for item in train_data):
+            return examples_to_dataset(list(train_data))
+    return as_dataset(train_data, "training data")
+
+
+def _model_of(loss: Any) -> Any:
+    return getattr(loss, "model", None) or getattr(loss, "sentence_embedder", None)
+
+
+def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
+    """Build the loss if a name or class was given, and check that it fits the data and the model."""
+    from torch import nn
+
+    from stutor import losses
+
+    if isinstance(loss, str | type):
+        name = loss if isinstance(loss, str) else loss.__name__
+        return losses.build_loss(name, model, dataset)
+    if not isinstance(loss, nn.Module):
+        raise TypeError(
+            f"loss must be a loss instance (e.g. losses.TripletLoss(model)), a loss class or its name, "
+            f"not {type(loss).__name__}."
+        )
+    inner = getattr(loss, "loss", loss)
+    if _model_of(inner) is not None and _model_of(inner) is not model:
+        raise ValueError(
+            f"{type(loss).__name__} was built for another model; build it for the model you train: "
+            f"{type(loss).__name__}(model)."
+        )
+    name = losses._loss_name(loss)
+    if name in losses.LOSS_NAMES:
+        losses.check_loss_fits(loss, dataset)
+    else:  # a loss outside the course's table: at least check the data layout
+        from stutor.cases import detect_case
+
+        detect_case(dataset)
+    return loss
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Hide trainer chatter in quiet mode (``STUTOR_QUIET=1``); always hide CPU-only noise.
+
+    In quiet mode the log lines the trainer prints without progress bars and the model-card
+    helper's progress bar go nowhere. Also useful around the legacy ``model.fit`` call.
+
+    Yields:
+        Nothing; use it as ``with quiet(): ...``.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")
+        if runtime.is_quiet():
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                yield
+        else:
+            yield
+
+
+def _history_callback(history: TrainingHistory):
+    from transformers import TrainerCallback
+
+    class HistoryCallback(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                history.losses.append((int(state.global_step), float(logs["loss"])))
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            kept = {
+                key: float(value)
+                for key, value in (metrics or {}).items()
+                if isinstance(value, Real) and not key.endswith(_TIMING_KEYS) and key != "epoch"
+            }
+            history.evaluations.append({"step": int(state.global_step), **kept})
+
+    return HistoryCallback()
+
+
+def _bar_callback():
+    from transformers.trainer_callback import ProgressCallback
+
+    class BarOnly(ProgressCallback):
+        """The usual progress bar, without printing every log dictionary under it."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            return None
+
+    return BarOnly
+
+
+def train(
+    model: Any,
+    train_data: Dataset | Sequence[Any],
+    loss: Any,
+    *,
+    evaluator: Any = None,
+    epochs: float = 1,
+    batch_size: int = 16,
+    learning_rate: float = 2e-5,
+    warmup_ratio: float = 0.1,
+    seed: int = 12,
+    eval_steps: int | None = None,
+    logging_steps: int = 1,
+    max_steps: int | None = None,
+    weight_decay: float = 0.01,
+    output_dir: str | Path | None = None,
+    evaluate_before: bool = True,
+) -> TrainingHistory:
+    """Train a Sentence Transformer with ``SentenceTransformerTrainer`` and return its history.
+
+    Args:
+        model: the ``SentenceTransformer`` to train (changed in place).
+        train_data: a ``datasets.Dataset`` in the trainer's layout (text columns first, then
+            ``label``/``score``) or the legacy list of ``InputExample``.
+        loss: a loss instance built for ``model``, a loss class, or its name (``"TripletLoss"``).
+        evaluator: an evaluator on HELD-OUT data (e.g. :func:`stutor.triplets.triplet_evaluator`),
+            or None.
+        epochs: passes over the training data.
+        batch_size: examples per step (per process under ``torchrun``).
+        learning_rate: peak learning rate of AdamW.
+        warmup_ratio: fraction of the steps over which the learning rate rises linearly from 0;
+            it then falls linearly to 0.
+        seed: seeds the data order, dropout and any new weights: the same seed gives the same numbers.
+        eval_steps: run the evaluator every this many steps (and at the end); None: only before
+            and after training.
+        logging_steps: record the training loss every this many steps.
+        max_steps: stop after this many steps (overrides ``epochs``).
+        weight_decay: AdamW weight decay (``model.fit`` used 0.01).
+        output_dir: save the trained model there (main process only); None saves nothing.
+        evaluate_before: also run the evaluator once before training (step 0).
+
+    Returns:
+        A :class:`TrainingHistory`.
+
+    Raises:
+        TypeError / ValueError: a non-positive epochs, batch size or learning rate, a warmup
+            outside 0-1, an output_dir that is a file, data that fits no case, a loss that does
+            not fit the data's case or was built for another model, eval_steps without an
+            evaluator. All before training starts.
+
+    Example:
+        >>> history = train(model, triplets, "TripletLoss", evaluator=dev_evaluator, eval_steps=5)  # doctest: +SKIP
+        >>> history.plot()  # doctest: +SKIP
+    """
+    import torch
+    import transformers
+    from sentence_transformers.base.evaluation import BaseEvaluator
+    from sentence_transformers.sentence_transformer import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from stutor.losses import batch_sampler_for
+
+    if not isinstance(model, SentenceTransformer):
+        raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
+    _check_numbers(epochs, batch_size, learning_rate, warmup_ratio, seed, eval_steps, logging_steps, max_steps)
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, Real) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be a number >= 0, not {weight_decay!r}.")
+    if evaluator is not None and not isinstance(evaluator, BaseEvaluator):
+        raise TypeError(
+            f"evaluator must be a sentence-transformers evaluator (e.g. TripletEvaluator), not "
+            f"{type(evaluator).__name__}; build one with stutor.triplets.triplet_evaluator(held_out_triplets)."
+        )
+    if eval_steps is not None and evaluator is None:
+        raise ValueError("eval_steps needs an evaluator: pass evaluator=... (on held-out data) or drop eval_steps.")
+    target = _check_output_dir(output_dir)
+    dataset = _as_training_data(train_data)
+    runtime.configure()
+    transformers.set_seed(seed)
+    loss = _prepare_loss(loss, model, dataset)
+    sampler = batch_sampler_for(loss)
+
+    history = TrainingHistory(batch_sampler=str(getattr(sampler, "value", sampler)))
+    show = runtime.show_progress()
+    card = model.model_card_data
+    local_only = card.local_files_only
+    card.local_files_only = True  # the model card never asks the Hub (offline-safe)
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="stutor-train-") as scratch, quiet():
+            args = SentenceTransformerTrainingArguments(
+                output_dir=str(target) if target is not None else scratch,
+                num_train_epochs=float(epochs),
+                max_steps=max_steps if max_steps is not None else -1,
+                per_device_train_batch_size=batch_size,
+                per_device_eval_batch_size=batch_size,
+                learning_rate=float(learning_rate),
+                warmup_steps=float(warmup_ratio),  # a value below 1 is a fraction of the steps
+                lr_scheduler_type="linear",
+                weight_decay=float(weight_decay),
+                seed=seed,
+                data_seed=seed,
+                batch_sampler=sampler,
+                eval_strategy="steps" if eval_steps else "no",
+                eval_steps=eval_steps,
+                logging_strategy="steps",
+                logging_steps=logging_steps,
+                save_strategy="no",
+                report_to="none",
+                disable_tqdm=not show,
+                dataloader_pin_memory=torch.cuda.is_available(),
+            )
+            trainer = SentenceTransformerTrainer(
+                model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
+            )
+            trainer.remove_callback(PrinterCallback)
+            if show:
+                trainer.remove_callback(ProgressCallback)
+                trainer.add_callback(_bar_callback())
+            trainer.add_callback(_history_callback(history))
+            if evaluator is not None and evaluate_before:
+                trainer.evaluate()
+            trainer.train()
+            history.steps = int(trainer.state.global_step)
+            if evaluator is not None and (not history.evaluations or history.evaluations[-1]["step"] != history.steps):
+                trainer.evaluate()
+            if target is not None:
+                trainer.save_model(str(target))
+    finally:
+        card.local_files_only = local_only
+    history.seconds = time.perf_counter() - start
+    return history

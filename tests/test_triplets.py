@@ -1,0 +1,86 @@
+"""Held-out triplets and a TripletEvaluator built right (notebook 07)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sentence_transformers import InputExample
+from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+
+from stutor import data, triplets
+
+
+def test_one_triplet_per_group_is_the_bundled_triplets():
+    for split in ("train", "dev", "test"):
+        assert triplets.group_triplets(split, per_group=1).to_dict() == data.bundled_triplets(split).to_dict()
+
+
+def test_group_triplets_use_every_paraphrase_once_as_anchor_and_stay_in_their_split():
+    test = triplets.group_triplets("test")
+    groups = data.load_paraphrase_groups("test")
+    assert len(test) == sum(len(g["paraphrases"]) for g in groups)
+    assert sorted(test["anchor"]) == sorted(p for g in groups for p in g["paraphrases"])
+    train_texts = {t for g in data.load_paraphrase_groups("train") for t in g["paraphrases"] + g["hard_negatives"]}
+    assert not train_texts & (set(test["anchor"]) | set(test["positive"]) | set(test["negative"]))
+    assert all(a != p for a, p in zip(test["anchor"], test["positive"], strict=True))
+
+
+@pytest.mark.parametrize("per_group", [0, -1, 1.5, True, "2"])
+def test_group_triplets_refuses_a_bad_per_group(per_group):
+    with pytest.raises(ValueError, match="per_group"):
+        triplets.group_triplets("dev", per_group=per_group)
+
+
+def test_evaluator_refuses_a_list_of_negatives_like_the_reference():
+    rows = {"anchor": ["How do I learn Python?"], "positive": ["Best way to learn Python?"], "negative": [["a", "b"]]}
+    with pytest.raises(TypeError, match=r"negatives\[0\] is a list.*ONE negative"):
+        triplets.triplet_evaluator(rows)
+
+
+@pytest.mark.parametrize(
+    ("anchors", "positives", "negatives", "error", "message"),
+    [
+        (["a", "b"], ["c"], ["d", "e"], ValueError, "2, 1 and 2 items"),
+        (["a"], [3], ["d"], TypeError, r"positives\[0\] is int"),
+        (["a"], ["b"], [""], ValueError, r"negatives\[0\] is an empty string"),
+        ([], [], [], ValueError, "anchors is empty"),
+        ("abc", ["b"], ["c"], TypeError, "not a single string"),
+    ],
+)
+def test_check_triplets_refuses_bad_lists(anchors, positives, negatives, error, message):
+    with pytest.raises(error, match=message):
+        triplets.check_triplets(anchors, positives, negatives)
+    with pytest.raises(error, match=message):
+        triplets.triplet_evaluator({"anchor": anchors, "positive": positives, "negative": negatives})
+
+
+def test_evaluator_refuses_missing_columns_and_other_types():
+    with pytest.raises(ValueError, match="lack \\['negative'\\]"):
+        triplets.triplet_evaluator({"anchor": ["a"], "positive": ["b"]})
+    with pytest.raises(TypeError, match="triplets must be"):
+        triplets.triplet_evaluator(42)
+    with pytest.raises(ValueError, match="each triplet is"):
+        triplets.triplet_evaluator([("a", "b")])
+    with pytest.raises(ValueError, match="batch_size"):
+        triplets.triplet_evaluator(triplets.group_triplets("dev", per_group=1), batch_size=0)
+
+
+def test_evaluator_accepts_rows_and_input_examples():
+    rows = [("q1", "p1", "n1"), ("q2", "p2", "n2")]
+    from_rows = triplets.triplet_evaluator(rows, name="x")
+    from_examples = triplets.triplet_evaluator([InputExample(texts=list(r)) for r in rows])
+    assert isinstance(from_rows, TripletEvaluator)
+    assert from_rows.negatives == from_examples.negatives == ["n1", "n2"]
+    assert from_rows.write_csv is False and from_rows.show_progress_bar is False
+
+
+def test_accuracy_matches_the_triplet_evaluator(st_model):
+    dev = triplets.group_triplets("dev", per_group=2)
+    evaluator = triplets.triplet_evaluator(dev, name="dev")
+    expected = evaluator(st_model)["dev_cosine_accuracy"]
+    assert triplets.triplet_accuracy(st_model, dev) == pytest.approx(expected, abs=1e-6)
+    positive, negative = triplets.triplet_distances(st_model, dev)
+    assert positive.shape == negative.shape == (len(dev),)
+    assert np.all((positive >= -1e-6) & (positive <= 2 + 1e-6))
+    # A trained model separates held-out paraphrases from hard negatives far better than chance.
+    assert expected > 0.75
