@@ -89,7 +89,8 @@ class Timing:
     """One measured search for the most similar pair among ``n`` sentences.
 
     Attributes:
-        architecture: ``"cross-encoder"`` or ``"bi-encoder"``.
+        architecture: ``"cross-encoder"``, ``"bi-encoder"`` or ``"similarity-search"`` (the
+            bi-encoder's search step alone, on random vectors).
         n: number of sentences.
         forward_passes: pairs scored (cross-encoder) or sentences encoded (bi-encoder).
         seconds: wall time of the whole search.
@@ -207,10 +208,8 @@ def best_pair(embeddings: torch.Tensor) -> tuple[int, int, float]:
         raise ValueError(f"embeddings must have shape (n >= 2, dim), not {tuple(embeddings.shape)}.")
     unit = torch.nn.functional.normalize(embeddings, dim=1)
     similarity = unit @ unit.T
-    n = similarity.shape[0]
-    upper = torch.ones(n, n, dtype=torch.bool).triu(diagonal=1)
-    flat = similarity.masked_fill(~upper, float("-inf")).argmax().item()
-    i, j = divmod(flat, n)
+    similarity.fill_diagonal_(float("-inf"))  # a sentence does not pair with itself
+    i, j = sorted(divmod(similarity.argmax().item(), similarity.shape[0]))
     return i, j, similarity[i, j].item()
 
 
@@ -288,6 +287,36 @@ def time_bi_encoder(
     return timings
 
 
+def time_similarity_search(n_values: Sequence[int], dim: int, *, seed: int = 0) -> list[Timing]:
+    """Time :func:`best_pair` alone on random vectors, at sizes too large to encode quickly.
+
+    The matrix product does not care what the vectors mean, so random ones of the model's
+    dimension give the cost of the bi-encoder's search step. Tiny matrices are dominated by fixed
+    overhead; sizes of a few thousand show the real ``n²`` cost.
+
+    Args:
+        n_values: two or more sizes, each >= 2 (e.g. ``[1000, 2000]``).
+        dim: embedding dimension (``model.get_embedding_dimension()``).
+        seed: seed of the random vectors.
+
+    Returns:
+        One :class:`Timing` per size with architecture ``"similarity-search"`` and no forward passes.
+    """
+    sizes = check_n_values(n_values)
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"dim must be a positive integer (the embedding dimension), not {dim!r}.")
+    generator = torch.Generator().manual_seed(seed)
+    best_pair(torch.randn(2, dim, generator=generator))  # warm-up, not timed
+    timings = []
+    for n in sizes:
+        vectors = torch.randn(n, dim, generator=generator)
+        start = time.perf_counter()
+        best_pair(vectors)
+        seconds = time.perf_counter() - start
+        timings.append(Timing("similarity-search", n, 0, seconds, seconds))
+    return timings
+
+
 def _slope_through_origin(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Least-squares slope of y = slope * x (dominated by the largest x, where overhead matters least)."""
     return sum(x * y for x, y in zip(xs, ys, strict=True)) / sum(x * x for x in xs)
@@ -308,7 +337,7 @@ def _check_timings(timings: Sequence[Timing], architecture: str) -> list[Timing]
             f"time_{architecture.replace('-', '_')}()."
         )
     check_n_values([t.n for t in items], name="the measured sizes")
-    if any(t.forward_seconds <= 0 or t.search_seconds < 0 for t in items):
+    if any(t.seconds <= 0 or t.search_seconds < 0 or (t.forward_passes and t.forward_seconds <= 0) for t in items):
         raise ValueError("A timing has a non-positive duration; measure again (the clock cannot run backwards).")
     return sorted(items, key=lambda t: t.n)
 
@@ -334,7 +363,12 @@ def fit_rate(timings: Sequence[Timing]) -> float:
     Raises:
         ValueError: fewer than two sizes, a size below 2, or mixed architectures.
     """
-    items = _check_timings(timings, _architecture_of(timings))
+    architecture = _architecture_of(timings)
+    if architecture == "similarity-search":
+        raise ValueError(
+            "Similarity-search timings have no forward passes, so no rate: pass them to estimate_bi_encoder."
+        )
+    items = _check_timings(timings, architecture)
     return 1.0 / _slope_through_origin([t.forward_passes for t in items], [t.forward_seconds for t in items])
 
 
@@ -409,12 +443,16 @@ def estimate_cross_encoder(timings: Sequence[Timing], n: int = REFERENCE_N) -> C
     return CostEstimate("cross-encoder", n, passes, rate, passes / rate, 0.0)
 
 
-def estimate_bi_encoder(timings: Sequence[Timing], n: int = REFERENCE_N) -> CostEstimate:
+def estimate_bi_encoder(
+    timings: Sequence[Timing], n: int = REFERENCE_N, *, search_timings: Sequence[Timing] | None = None
+) -> CostEstimate:
     """Extrapolate bi-encoder timings to ``n`` sentences: ``n`` encodes plus one n×n similarity matrix.
 
     Args:
         timings: output of :func:`time_bi_encoder`.
         n: collection size to extrapolate to.
+        search_timings: optional output of :func:`time_similarity_search`; when given, the search
+            step is scaled from those larger matrices instead of the small ones in ``timings``.
 
     Returns:
         A :class:`CostEstimate`; the search part is scaled as n² from the measurements.
@@ -422,7 +460,8 @@ def estimate_bi_encoder(timings: Sequence[Timing], n: int = REFERENCE_N) -> Cost
     n = _check_n(n)
     items = _check_timings(timings, "bi-encoder")
     rate = fit_rate(items)
-    per_cell = _slope_through_origin([t.n**2 for t in items], [t.search_seconds for t in items])
+    searches = items if search_timings is None else _check_timings(search_timings, "similarity-search")
+    per_cell = _slope_through_origin([t.n**2 for t in searches], [t.search_seconds for t in searches])
     return CostEstimate("bi-encoder", n, n, rate, n / rate, per_cell * n**2)
 
 
@@ -476,7 +515,11 @@ class CostComparison:
 
 
 def compare_costs(
-    cross_timings: Sequence[Timing], bi_timings: Sequence[Timing], n: int = REFERENCE_N
+    cross_timings: Sequence[Timing],
+    bi_timings: Sequence[Timing],
+    n: int = REFERENCE_N,
+    *,
+    search_timings: Sequence[Timing] | None = None,
 ) -> CostComparison:
     """Extrapolate both architectures to ``n`` sentences and compare them.
 
@@ -484,6 +527,8 @@ def compare_costs(
         cross_timings: output of :func:`time_cross_encoder`.
         bi_timings: output of :func:`time_bi_encoder`.
         n: collection size (default 10,000, the reference's example).
+        search_timings: optional output of :func:`time_similarity_search` (see
+            :func:`estimate_bi_encoder`).
 
     Returns:
         A :class:`CostComparison` that prints as a small table.
@@ -493,4 +538,6 @@ def compare_costs(
         >>> comparison.ratio > 1000  # doctest: +SKIP
         True
     """
-    return CostComparison(estimate_cross_encoder(cross_timings, n), estimate_bi_encoder(bi_timings, n))
+    return CostComparison(
+        estimate_cross_encoder(cross_timings, n), estimate_bi_encoder(bi_timings, n, search_timings=search_timings)
+    )

@@ -145,3 +145,32 @@ def test_timing_input_errors(cross_encoder, st_model):
         costs.time_bi_encoder(object(), ["a", "b", "c"], [2, 3])
     with pytest.raises(ValueError, match=">= 2"):
         costs.time_bi_encoder(st_model, ["a", "b", "c"], [1, 3])
+
+
+def test_similarity_search_timings_feed_the_bi_encoder_estimate():
+    search = costs.time_similarity_search([50, 100], dim=8)
+    assert [(t.architecture, t.n, t.forward_passes) for t in search] == [
+        ("similarity-search", 50, 0),
+        ("similarity-search", 100, 0),
+    ]
+    assert all(t.seconds == t.search_seconds > 0 for t in search)
+    synthetic = [Timing("similarity-search", n, 0, 1e-8 * n * n, 1e-8 * n * n) for n in (1000, 2000)]
+    bi = costs.estimate_bi_encoder(_bi(500.0, 1e-6), n=10_000, search_timings=synthetic)
+    assert bi.search_seconds == pytest.approx(1.0)  # from the large matrices, not the small ones
+    assert costs.compare_costs(_cross(200.0), _bi(500.0, 1e-6), search_timings=synthetic).bi == bi
+
+
+def test_similarity_search_errors():
+    with pytest.raises(ValueError, match="dim must be a positive integer"):
+        costs.time_similarity_search([10, 20], dim=0)
+    with pytest.raises(ValueError, match="at least two different"):
+        costs.time_similarity_search([10], dim=4)
+    with pytest.raises(ValueError, match="no forward passes"):
+        costs.fit_rate([Timing("similarity-search", n, 0, 0.1, 0.1) for n in (10, 20)])
+    with pytest.raises(ValueError, match="not 'similarity-search'"):
+        costs.estimate_bi_encoder(_bi(500.0, 0.0), search_timings=_bi(500.0, 0.0))
+
+
+def test_build_cross_encoder_rejects_a_bad_model():
+    with pytest.raises(TypeError, match="ModelChoice, a Hub name or a model folder"):
+        costs.build_cross_encoder(123)
