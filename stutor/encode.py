@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="'embedded' (all-MiniLM-L6-v2, the default), a Hub name, or a local model folder",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=streaming.DEFAULT_BATCH_SIZE, help="sentences per forward pass"
+        "--batch-size",
+        type=int,
+        default=streaming.DEFAULT_BATCH_SIZE,
+        help="sentences per forward pass (default %(default)s)",
     )
     parser.add_argument(
         "--chunk-lines",
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"lines encoded and saved at a time (default {streaming.DEFAULT_CHUNK_LINES})",
     )
-    parser.add_argument("--processes", type=int, default=1, help="encode with N processes on this machine")
+    parser.add_argument("--processes", type=int, default=1, help="encode with N processes on this machine (default 1)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: a GPU if there is one)")
     parser.add_argument("--no-resume", dest="resume", action="store_false", help="start over instead of resuming")
     parser.add_argument("--allow-empty-lines", action="store_true", help="encode empty lines as empty strings")
@@ -209,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success; 1 when encoding failed. Bad arguments exit with status 2
-        and a message, before any model is loaded.
+        The exit status: 0 on success; 1 when encoding failed; 130 when interrupted (Ctrl-C).
+        Bad arguments exit with status 2 and a message, before any model is loaded.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -231,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"stutor-encode: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        saved = "no rows were saved yet"
+        if streaming.progress_paths(args.output)[0].exists():
+            progress = streaming.encoding_progress(args.output)
+            saved = f"{progress['rows_done']} of {progress['n_lines']} rows are saved"
+        print(f"\nInterrupted: {saved}. Rerun the same command to resume.", file=sys.stderr)
+        return 130
     if status == 0 and rank == 0:
         progress = streaming.encoding_progress(args.output)
         seconds = time.perf_counter() - start

@@ -102,7 +102,7 @@ def test_100k_lines_equal_model_encode_and_memory_is_flat(tiny, tmp_path):
     naive_growth_mb = (BIG_LINES - SMALL_LINES) * DIMENSION * 4 / 2**20
     growth_mb = big_run["peak_mb"] - small_run["peak_mb"]
     assert naive_growth_mb > 130
-    assert growth_mb < 30, f"peak memory grew by {growth_mb:.0f} MB from 10k to 100k lines"
+    assert growth_mb < 40, f"peak memory grew by {growth_mb:.0f} MB from 10k to 100k lines"
 
     vectors = np.load(tmp_path / "big.npy", mmap_mode="r")
     assert vectors.shape == (BIG_LINES, DIMENSION) and vectors.dtype == np.float32
@@ -280,3 +280,22 @@ def test_command_encodes_with_the_embedded_model(tmp_path, capsys):
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-4, atol=1e-5)
     progress = json.loads(streaming.progress_paths(tmp_path / "out.npy")[0].read_text())
     assert progress["model"] == "embedded" and progress["dimension"] == 384
+
+
+def test_command_interrupted_says_how_far_it_got(tiny, tmp_path, monkeypatch, capsys):
+    _, folder = tiny
+    text = write_lines(tmp_path / "lines.txt", 300, seed=6)
+    real_encode = streaming._encode
+
+    def interrupt_after_two_chunks(model, texts, batch_size):
+        if texts != [streaming.PROBE_TEXT] and streaming.encoding_progress(tmp_path / "out.npy")["chunks_done"] == 2:
+            raise KeyboardInterrupt
+        return real_encode(model, texts, batch_size)
+
+    monkeypatch.setattr(streaming, "_encode", interrupt_after_two_chunks)
+    args = [str(text), str(tmp_path / "out.npy"), "--model", str(folder), "--chunk-lines", "100"]
+    assert encode.main(args) == 130
+    assert "Interrupted: 200 of 300 rows are saved. Rerun the same command to resume." in capsys.readouterr().err
+    monkeypatch.setattr(streaming, "_encode", real_encode)
+    assert encode.main(args) == 0
+    assert "300 of 300 rows written" in capsys.readouterr().out
