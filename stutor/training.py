@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import tempfile
 import time
 import warnings
@@ -229,6 +230,33 @@ def _check_output_dir(output_dir: str | Path | None) -> Path | None:
     return path
 
 
+def _check_checkpoints(save_steps: Any, resume_from_checkpoint: Any, target: Path | None) -> Path | None:
+    if save_steps is not None:
+        _positive("save_steps", save_steps, int)
+        if target is None:
+            raise ValueError(
+                "save_steps needs an output_dir: the checkpoints are written to <output_dir>/checkpoint-N."
+            )
+    if resume_from_checkpoint is None:
+        return None
+    if not isinstance(resume_from_checkpoint, str | Path):
+        raise TypeError(f"resume_from_checkpoint must be a checkpoint folder path, not {resume_from_checkpoint!r}.")
+    checkpoint = Path(resume_from_checkpoint).expanduser()
+    if not checkpoint.is_dir() or not (checkpoint / "trainer_state.json").is_file():
+        raise ValueError(
+            f"resume_from_checkpoint {str(checkpoint)!r} is not a checkpoint folder (a checkpoint-N folder with "
+            "trainer_state.json, written when save_steps is set)."
+        )
+    return checkpoint
+
+
+def _distributed_cpu() -> bool:
+    """Several processes (torchrun, accelerate launch) and no GPU: DDP must be asked for on the CPU."""
+    import torch
+
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+
+
 def _as_training_data(train_data: Any) -> Dataset:
     from datasets import Dataset, DatasetDict
 
@@ -343,6 +371,8 @@ def train(
     weight_decay: float = 0.01,
     output_dir: str | Path | None = None,
     evaluate_before: bool = True,
+    save_steps: int | None = None,
+    resume_from_checkpoint: str | Path | None = None,
 ) -> TrainingHistory:
     """Train a Sentence Transformer with ``SentenceTransformerTrainer`` and return its history.
 
@@ -366,6 +396,10 @@ def train(
         weight_decay: AdamW weight decay (``model.fit`` used 0.01).
         output_dir: save the trained model there (main process only); None saves nothing.
         evaluate_before: also run the evaluator once before training (step 0).
+        save_steps: write a checkpoint (model, optimizer, scheduler, data position) to
+            ``<output_dir>/checkpoint-N`` every this many steps, keeping the last two; None: none.
+        resume_from_checkpoint: a ``checkpoint-N`` folder to continue from (same data and
+            settings): training restarts at step N with the saved weights and optimizer state.
 
     Returns:
         A :class:`TrainingHistory`.
@@ -374,7 +408,8 @@ def train(
         TypeError / ValueError: a non-positive epochs, batch size or learning rate, a warmup
             outside 0-1, an output_dir that is a file, data that fits no case, a loss that does
             not fit the data's case or was built for another model, eval_steps without an
-            evaluator. All before training starts.
+            evaluator, save_steps without output_dir, a resume_from_checkpoint that is no
+            checkpoint folder. All before training starts.
 
     Example:
         >>> history = train(model, triplets, "TripletLoss", evaluator=dev_evaluator, eval_steps=5)  # doctest: +SKIP
@@ -405,6 +440,7 @@ def train(
     if eval_steps is not None and evaluator is None:
         raise ValueError("eval_steps needs an evaluator: pass evaluator=... (on held-out data) or drop eval_steps.")
     target = _check_output_dir(output_dir)
+    checkpoint = _check_checkpoints(save_steps, resume_from_checkpoint, target)
     dataset = _as_training_data(train_data)
     runtime.configure()
     transformers.set_seed(seed)
@@ -434,12 +470,18 @@ def train(
                 batch_sampler=sampler,
                 eval_strategy="steps" if eval_steps else "no",
                 eval_steps=eval_steps,
+                # evaluated by the trainer once training is set up: a trainer.evaluate() call before
+                # trainer.train() keeps the model out of DDP, and the processes then train apart
+                eval_on_start=evaluator is not None and evaluate_before,
                 logging_strategy="steps",
                 logging_steps=logging_steps,
-                save_strategy="no",
+                save_strategy="steps" if save_steps else "no",
+                save_steps=save_steps or 500,
+                save_total_limit=2,
                 report_to="none",
                 disable_tqdm=not show,
                 dataloader_pin_memory=torch.cuda.is_available(),
+                use_cpu=_distributed_cpu(),  # without it, CPU processes train alone instead of with DDP (gloo)
             )
             trainer = SentenceTransformerTrainer(
                 model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
@@ -449,9 +491,7 @@ def train(
                 trainer.remove_callback(ProgressCallback)
                 trainer.add_callback(_bar_callback())
             trainer.add_callback(_history_callback(history))
-            if evaluator is not None and evaluate_before:
-                trainer.evaluate()
-            trainer.train()
+            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
             history.steps = int(trainer.state.global_step)
             if evaluator is not None and (not history.evaluations or history.evaluations[-1]["step"] != history.steps):
                 trainer.evaluate()
