@@ -10,7 +10,8 @@ Four methods are compared, all on the same transformer:
   context at all), the analogue of averaged GloVe vectors;
 - ``cls``: the transformer output at the first token (``[CLS]`` / ``<s>``);
 - ``mean``: the transformer output averaged over the real tokens;
-- ``sentence_transformer``: the complete model's ``encode`` (its own pooling and normalisation).
+- ``sentence_transformer``: the complete model's output, what ``encode`` returns (its own pooling
+  and normalisation).
 
 Taught in: notebook 03.
 """
@@ -34,9 +35,9 @@ METHODS: dict[str, str] = {
     "avg_word_embeddings": "avg. input word embeddings (no context)",
     "cls": "CLS token of the output",
     "mean": "mean of the output tokens",
-    "sentence_transformer": "the Sentence Transformer (encode)",
+    "sentence_transformer": "the complete Sentence Transformer",
 }
-"""Method name -> what it computes. The first three need a ``Transformer`` module."""
+"""Method name -> what it computes."""
 
 SBERT_PAPER_SOURCE = "Reimers & Gurevych (2019), Sentence-BERT, Table 1: STS benchmark (test), Spearman x 100"
 SBERT_PAPER_STSB: dict[str, tuple[str, float]] = {
@@ -201,38 +202,50 @@ def _transformer_of(model):
         first = None
     if not isinstance(first, Transformer):
         raise TypeError(
-            f"The methods {list(METHODS)[:3]} need a SentenceTransformer whose first module is a Transformer; "
+            "The STS methods need a SentenceTransformer whose first module is a Transformer; "
             f"got {type(model).__name__}. Build one with stutor.models.build_sentence_transformer(...)."
         )
     return first
 
 
-def _token_methods(transformer, texts: list[str], methods: list[str], batch_size: int) -> dict[str, torch.Tensor]:
-    """Embeddings of ``texts`` for the token-level methods, one forward pass per batch."""
-    tokenizer = transformer.tokenizer
-    special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
+def _forward_methods(model, texts: list[str], methods: list[str], batch_size: int) -> dict[str, torch.Tensor]:
+    """Embeddings of ``texts`` for ``methods``, with at most one transformer pass per batch.
+
+    The complete model's forward pass returns the Transformer's ``token_embeddings`` next to the
+    final ``sentence_embedding``, so CLS, mean and the Sentence Transformer share one pass.
+    """
+    transformer = _transformer_of(model)
+    full = "sentence_transformer" in methods
+    if full and transformer is model:
+        raise TypeError(
+            "'sentence_transformer' needs the complete SentenceTransformer, not only its Transformer module."
+        )
+    network = model if full else transformer
+    special = torch.tensor(sorted(set(transformer.tokenizer.all_special_ids)))
     lookup = transformer.auto_model.get_input_embeddings()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch with little padding
     out: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
-    was_training = transformer.training
-    transformer.eval()
+    was_training = network.training
+    network.eval()
     try:
         with torch.no_grad():
             for start in range(0, len(order), batch_size):
-                batch = [texts[i] for i in order[start : start + batch_size]]
-                features = transformer.preprocess(batch)
+                features = transformer.preprocess([texts[i] for i in order[start : start + batch_size]])
                 mask = features["attention_mask"]
                 if "avg_word_embeddings" in methods:
                     words = mask.bool() & ~torch.isin(features["input_ids"], special)
                     out["avg_word_embeddings"].append(masked_mean_pooling(lookup(features["input_ids"]), words.long()))
-                if "cls" in methods or "mean" in methods:
-                    tokens = transformer(dict(features))["token_embeddings"]
+                if {"cls", "mean", "sentence_transformer"} & set(methods):
+                    output = network(dict(features))
+                    tokens = output["token_embeddings"]
                     if "cls" in methods:
                         out["cls"].append(tokens[:, 0])
                     if "mean" in methods:
                         out["mean"].append(masked_mean_pooling(tokens, mask))
+                    if full:
+                        out["sentence_transformer"].append(output["sentence_embedding"])
     finally:
-        transformer.train(was_training)
+        network.train(was_training)
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
     return {m: torch.cat(chunks)[inverse] for m, chunks in out.items()}
@@ -242,14 +255,14 @@ def embed(model, texts: Sequence[str], methods: Sequence[str] | str | None = Non
     """Sentence embeddings of ``texts`` by one or more methods.
 
     Args:
-        model: a ``SentenceTransformer`` whose first module is a ``Transformer`` (only
-            ``encode`` is needed for ``"sentence_transformer"``).
+        model: a ``SentenceTransformer`` whose first module is a ``Transformer``.
         texts: non-empty list of strings.
         methods: names from :data:`METHODS`; None for all.
         batch_size: texts per forward pass.
 
     Returns:
-        ``{method: (len(texts), dim) tensor}``.
+        ``{method: (len(texts), dim) tensor}``. ``"sentence_transformer"`` is the model's own
+        output (what ``encode`` returns); the other methods read inside the same forward pass.
 
     Raises:
         ValueError: an unknown method (the message lists the valid ones) or empty texts.
@@ -259,17 +272,7 @@ def embed(model, texts: Sequence[str], methods: Sequence[str] | str | None = Non
     texts = check_texts(texts)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
-    token_level = [m for m in chosen if m != "sentence_transformer"]
-    result = _token_methods(_transformer_of(model), texts, token_level, batch_size) if token_level else {}
-    if "sentence_transformer" in chosen:
-        if not callable(getattr(model, "encode", None)):
-            raise TypeError(f"'sentence_transformer' needs a SentenceTransformer, not {type(model).__name__}.")
-        from stutor.runtime import show_progress
-
-        result["sentence_transformer"] = model.encode(
-            texts, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=show_progress()
-        ).cpu()
-    return {m: result[m] for m in chosen}
+    return _forward_methods(model, texts, chosen, batch_size)
 
 
 def spearman_cosine(embeddings1: torch.Tensor, embeddings2: torch.Tensor, scores: Sequence[float]) -> float:
@@ -407,8 +410,7 @@ def evaluate_sts(
     """
     chosen = _check_methods(methods)
     first, second, gold = check_scored_pairs(*_columns(pairs), score_range=score_range)
-    if any(m != "sentence_transformer" for m in chosen):
-        _transformer_of(model)
+    _transformer_of(model)
     unique = list(dict.fromkeys(first + second))
     position = {text: i for i, text in enumerate(unique)}
     index1 = torch.tensor([position[t] for t in first])

@@ -125,6 +125,18 @@ def test_methods_compute_what_they_say(st_model, raw_and_tokenizer):
     torch.testing.assert_close(vectors["avg_word_embeddings"][0], by_hand.detach(), atol=1e-6, rtol=0)
 
 
+def test_sentence_transformer_method_is_what_encode_returns():
+    from stutor import models
+
+    trained = models.load_pretrained_sentence_transformer()  # Transformer, Pooling, Normalize
+    texts = ["I am a student", "short", "The library on the corner opens at nine on weekdays."]
+    ours = evaluation.embed(trained, texts, "sentence_transformer")["sentence_transformer"]
+    torch.testing.assert_close(ours, trained.encode(texts, convert_to_tensor=True), atol=1e-5, rtol=0)
+    torch.testing.assert_close(ours.norm(dim=1), torch.ones(3), atol=1e-5, rtol=0)
+    with pytest.raises(TypeError, match="complete SentenceTransformer"):
+        evaluation.embed(trained[0], texts, "sentence_transformer")
+
+
 def test_embed_keeps_the_input_order(st_model):
     texts = ["a much longer sentence than the others in this small list", "short", "medium length one"]
     together = evaluation.embed(st_model, texts, ["cls", "avg_word_embeddings"])
