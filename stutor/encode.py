@@ -88,8 +88,11 @@ def check_arguments(args: argparse.Namespace) -> str:
     if args.processes > 1 and _torchrun_world() > 1:
         raise ValueError("Use either torchrun or --processes, not both.")
     streaming.check_input(args.input)
-    streaming.check_output(args.output, resume=args.resume)
-    if not (args.resume and args.output.exists()):  # a resumed run checked its file when it started
+    # Under torchrun only rank 0 looks at the output and reads the input: the others start at the same
+    # time and could see an output that rank 0 is creating.
+    first = int(os.environ.get("RANK", "0")) == 0
+    streaming.check_output(args.output, resume=args.resume and first)
+    if first and not (args.resume and args.output.exists()):  # a resumed run checked its input when it started
         streaming.scan_text_file(args.input, allow_empty_lines=args.allow_empty_lines)
     return _model_source(args.model)
 
@@ -117,7 +120,8 @@ def load_encoder(source: str, device: str | None = None):
     import torch
 
     if device is None:
-        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if torch.cuda.is_available() else "cpu"
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        device = f"cuda:{local_rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
     if source == "embedded":
         model = models.load_pretrained_sentence_transformer()
     else:
@@ -150,6 +154,7 @@ def _worker(rank: int, world_size: int, args: argparse.Namespace, source: str, i
     import torch.distributed as dist
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+    os.environ["LOCAL_RANK"] = str(rank)  # one GPU per process when there are GPUs, as under torchrun
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     try:
         _run(args, source, rank, world_size)

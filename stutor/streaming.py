@@ -345,6 +345,7 @@ def _prepare(
 ) -> dict[str, Any]:
     """Create the output and its progress files, or check that an existing run can be resumed."""
     json_path, chunks_path = progress_paths(out_path)
+    check_output(out_path, resume=resume)
     if resume and out_path.exists():
         state = json.loads(json_path.read_text(encoding="utf-8"))
         _check_state(state, model, text_path, out_path, chunk_lines)
@@ -450,8 +451,8 @@ def encode_file(
         >>> vectors = np.load("corpus.npy", mmap_mode="r")  # doctest: +SKIP
     """
     rank, world_size = distributed_rank(rank, world_size)
-    # Only rank 0 looks at an existing output: the others may see it half created by rank 0.
-    text_path, out_path = check_input(text_path), check_output(out_path, resume=resume and rank == 0)
+    # An existing output is looked at by rank 0 only (in _prepare): the others may see it half created.
+    text_path, out_path = check_input(text_path), check_output(out_path, resume=False)
     _positive("batch_size", batch_size)
     if chunk_lines is not None:
         _positive("chunk_lines", chunk_lines)
