@@ -116,8 +116,15 @@ class CaseReport:
     num_labels: int | None
     reason: str
 
+    @property
+    def kind(self) -> str:
+        """The case in a few words, naming the label type for case 1."""
+        if self.case is Case.LABELLED_PAIR:
+            return "sentence pair + " + ("class label" if self.label_type is LabelType.CLASS else "similarity score")
+        return self.case.title
+
     def __str__(self) -> str:
-        return f"Case {self.case.value} ({self.case.title}): {self.reason}"
+        return f"Case {self.case.value} ({self.kind}): {self.reason}"
 
 
 def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
@@ -229,13 +236,13 @@ def detect_case(dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
         _check_text_column(dataset, column)
     label_type, num_labels = _label_type(dataset, label_column) if label_column else (LabelType.NONE, None)
     shown = ", ".join(repr(c) for c in texts)
-    seen = f"{len(texts)} text column(s) ({shown})" + (
+    seen = f"{len(texts)} text column{'' if len(texts) == 1 else 's'} ({shown})" + (
         f" and a {label_column!r} column of {'integer classes' if label_type is LabelType.CLASS else 'floats in 0-1'}"
         if label_column
         else " and no label column"
     )
     case = _case_of(len(texts), label_type, seen)
-    return CaseReport(case, label_type, texts, label_column, dataset.num_rows, num_labels, f"{seen} -> {case.title}.")
+    return CaseReport(case, label_type, texts, label_column, dataset.num_rows, num_labels, f"{seen}.")
 
 
 def _case_of(n_texts: int, label_type: LabelType, seen: str) -> Case:
@@ -247,9 +254,9 @@ def _case_of(n_texts: int, label_type: LabelType, seen: str) -> Case:
         return Case.TRIPLET
     if n_texts == 3:
         hint = (
-            "Labelled triplets are none of the four cases (the reference tutorial's case 3 text says so, wrongly: "
-            "the BatchHard/BatchAll losses take single sentences with a class label). Drop the label column for "
-            "case 4, or split the sentences into (sentence, label) rows for case 3."
+            "The reference tutorial's loss section calls labelled triplets case 3, but the BatchHard/BatchAll "
+            "losses take single sentences with a class label and form the triplets themselves. Drop the label "
+            "column (case 4), or split the sentences into (sentence, label) rows (case 3)."
         )
     elif n_texts == 1 and label_type is LabelType.SCORE:
         hint = "A single sentence needs an integer class label (case 3), not a float score."

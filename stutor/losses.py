@@ -312,6 +312,14 @@ def batch_sampler_for(loss_or_name: Any) -> BatchSamplers:
     return options[0].sampler if options else BatchSamplers.BATCH_SAMPLER
 
 
+def _expects(option: LossOption) -> str:
+    if option.label_type is LabelType.SCORE:
+        return "case 1 (sentence pairs + float scores in 0-1)"
+    if option.case is Case.LABELLED_PAIR:
+        return f"case 1 (sentence pairs + {'0/1' if option.binary else 'integer class'} labels)"
+    return f"case {option.case.value} ({option.case.title})"
+
+
 def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
     """Refuse a loss that does not match the data, before any training.
 
@@ -333,7 +341,7 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
     report = detect_case(dataset)
     fits = [o for o in options if o.case is report.case and o.label_type is report.label_type]
     if not fits:
-        expected = " or ".join(f"{o.case} with {o.label_type.value} labels" for o in options)
+        expected = " or ".join(_expects(o) for o in options)
         others = [o.name for o in candidate_losses(report)]
         problem = ""
         if any(o.case is report.case for o in options) and report.label_type is not LabelType.NONE:
@@ -344,7 +352,8 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
                 else " The labels are floats (scores) but this loss needs integer classes."
             )
         raise ValueError(
-            f"{name} does not fit this data. The data: {report.reason} {name} expects {expected}.{problem} "
+            f"{name} does not fit this data. The data is case {report.case.value} ({report.kind}): {report.reason} "
+            f"{name} expects {expected}.{problem} "
             f"Losses that fit this data: {others}."
         )
     labels = dataset[report.label_column] if report.label_column else []

@@ -100,7 +100,7 @@ def test_detect_case(rows, case, label_type):
     assert report.case is case
     assert report.label_type is label_type
     assert report.num_rows == len(rows)
-    assert case.title in str(report)
+    assert str(report).startswith(f"Case {case.value} ({report.kind}): ")
 
 
 def test_detect_case_reads_columns_by_position_not_name():

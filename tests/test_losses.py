@@ -128,7 +128,11 @@ SCORE_PAIRS = [{"sentence1": "a", "sentence2": "b", "score": 0.9}, {"sentence1":
 @pytest.mark.parametrize(
     ("loss", "rows", "match"),
     [
-        ("CoSENTLoss", TRIPLETS, r"CoSENTLoss does not fit this data\. The data: 3 text column"),
+        (
+            "CoSENTLoss",
+            TRIPLETS,
+            r"CoSENTLoss does not fit this data\. The data is case 4 \(triplet .*\): 3 text columns",
+        ),
         ("TripletLoss", [{"anchor": "a", "positive": "b"}], "expects case 4"),
         ("CoSENTLoss", CLASS_PAIRS, "integers .* needs float scores"),  # ints for a score loss
         ("OnlineContrastiveLoss", SCORE_PAIRS, "floats .* needs integer classes"),  # floats for a class loss
