@@ -170,7 +170,7 @@ def _check_text_column(dataset: Dataset, column: str) -> None:
 def _label_type(dataset: Dataset, column: str) -> tuple[LabelType, int | None]:
     values = dataset[column]
     for index, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value is None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
             hint = (
                 " Map the names to integer ids, e.g. dataset.class_encode_column('label')."
                 if isinstance(value, str)
