@@ -17,9 +17,13 @@ Taught in: notebook 07.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
+import gc
 import io
 import math
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -308,19 +312,42 @@ def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
 def quiet() -> Iterator[None]:
     """Hide trainer chatter in quiet mode (``STUTOR_QUIET=1``); always hide CPU-only noise.
 
-    In quiet mode the log lines the trainer prints without progress bars and the model-card
-    helper's progress bar go nowhere. Also useful around the legacy ``model.fit`` call.
+    In quiet mode the log lines the trainer prints without progress bars go nowhere, and the
+    model-card helper's "Computing widget examples" bar (a notebook widget in Jupyter) is not
+    drawn. Also useful around the legacy ``model.fit`` call.
 
     Yields:
         Nothing; use it as ``with quiet(): ...``.
     """
+    from sentence_transformers.base import model_card
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*pin_memory.*")
-        if runtime.is_quiet():
+        if not runtime.is_quiet():
+            yield
+            return
+        bar = model_card.tqdm
+        model_card.tqdm = functools.partial(bar, disable=True)
+        try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 yield
-        else:
-            yield
+        finally:
+            model_card.tqdm = bar
+
+
+def release_memory() -> None:
+    """Free what the last trainer held (optimizer state, gradients) and hand it back to the OS.
+
+    The trainer keeps its optimizer state in reference cycles, which only the cyclic garbage
+    collector frees; on Linux, ``malloc_trim`` then returns the freed heap pages, so that several
+    trainings in one notebook do not add up in memory.
+    """
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # pragma: no cover - another C library
+            pass
 
 
 def _main_process_saves(trainer: Any) -> None:
@@ -516,5 +543,7 @@ def train(
                 trainer.save_model(str(target))
     finally:
         card.local_files_only = local_only
+        trainer = None
+        release_memory()
     history.seconds = time.perf_counter() - start
     return history
