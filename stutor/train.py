@@ -390,10 +390,10 @@ def _load_rows(source: str, schema: str | None, split: str, fallback: str) -> tu
     try:
         cases.detect_case(raw)
         return raw, None
-    except ValueError as layout_error:
+    except (ValueError, TypeError) as layout_error:
         try:
             return cases.convert(raw), None
-        except ValueError as schema_error:
+        except (ValueError, TypeError) as schema_error:
             raise ValueError(
                 f"{source}: not in the trainer's layout ({layout_error}) and not a known raw schema ({schema_error})"
             ) from None

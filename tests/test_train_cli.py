@@ -1,0 +1,207 @@
+"""`python -m stutor.train`: arguments and config files, checks before any model loads, data, a run and its resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stutor import cases, data, models, train, training, triplets
+
+TINY = ["--model", "embedded", "--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fail the test if a model is built or loaded."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the arguments were checked")
+
+    monkeypatch.setattr(models, "build_sentence_transformer", refuse)
+    monkeypatch.setattr(models, "load_hf_model", refuse)
+    monkeypatch.setattr(training, "train", refuse)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--epochs", "0"], "--epochs: must be a positive number"),
+        (["--batch-size", "-4"], "--batch-size: must be a positive integer"),
+        (["--batch-size", "four"], "--batch-size: expected a positive integer"),
+        (["--learning-rate", "0"], "--learning-rate: must be a positive number"),
+        (["--learning-rate", "nan"], "--learning-rate: must be a positive number"),
+        (["--warmup-ratio", "1"], "up to (not including) 1"),
+        (["--warmup-ratio", "-0.1"], "up to (not including) 1"),
+        (["--loss", "TripletLos"], "'TripletLos': unknown; choose one of: OnlineContrastiveLoss"),
+        (["--loss", "GISTEmbedLoss"], "needs a guide model"),
+        (["--case", "5"], "Unknown case '5'. Use a Case, a number or a name: 1 / 'labelled_pair'"),
+        (["--case", "4", "--loss", "CoSENTLoss"], "does not fit --case 4"),
+        (["--loss", "CoSENTLoss"], "CoSENTLoss does not fit this data"),  # bundled data are triplets
+        (["--case", "2", "--holdout", "3"], "--holdout is for your own data"),
+        (["--data", "missing.jsonl"], "--data file 'missing.jsonl' does not exist"),
+        (["--data", "somename"], "is neither 'bundled', an existing file, nor a Hub data set name"),
+        (["--eval-data", "nowhere.csv"], "--eval-data file 'nowhere.csv' does not exist"),
+        (["--eval-data", "none", "--eval-steps", "5"], "--eval-steps needs evaluation data"),
+        (["--schema", "stsb"], "--schema is for a Hub or local data set"),
+        (["--schema", "nope"], "argument --schema: invalid choice"),
+        (["--model", "not a model!"], "neither an existing folder nor a valid Hub model name"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message_before_any_model_loads(no_model, capsys, arguments, message):
+    assert train.main(arguments) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "usage: stutor-train" in captured.err
+    assert "final:" not in captured.out
+
+
+def test_bad_paths_exit_2(no_model, capsys, tmp_path):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    for arguments, message in [
+        (["--output-dir", str(a_file)], "is a file; pass a folder"),
+        (["--output-dir", str(a_file / "model")], "which is a file"),
+        (["--data", str(a_file)], "has suffix '.txt'"),
+        (["--data", str(tmp_path)], "is a folder"),
+        (["--resume", "--output-dir", str(tmp_path)], "--resume: no checkpoint-N folder"),
+        (["--config", str(tmp_path / "run.yaml")], "does not exist"),
+    ]:
+        assert train.main(arguments) == 2, arguments
+        assert message in capsys.readouterr().err
+
+
+def test_config_file_json_and_yaml_and_flags_win(tmp_path):
+    settings = {"batch-size": 8, "learning_rate": 3e-5, "loss": "TripletLoss", "resume": False, "max-steps": None}
+    (tmp_path / "run.json").write_text(json.dumps(settings))
+    (tmp_path / "run.yaml").write_text("batch-size: 8\nlearning_rate: 3.0e-5\nloss: TripletLoss\nresume: false\n")
+    for name in ("run.json", "run.yaml"):
+        args = train.parse_args(["--config", str(tmp_path / name), "--batch-size", "2"])
+        assert (args.batch_size, args.learning_rate, args.loss, args.resume, args.max_steps) == (
+            2,
+            3e-5,
+            "TripletLoss",
+            False,
+            None,
+        )
+        assert args.epochs == 1.0  # untouched defaults stay
+
+
+def test_config_file_errors(no_model, capsys, tmp_path):
+    for name, text, message in [
+        ("typo.yaml", "bach-size: 8\n", "unknown key 'bach-size'; valid keys: model, max-seq-length, data"),
+        ("list.yaml", "- 1\n- 2\n", "must hold a mapping"),
+        ("broken.json", "{batch-size: 8", "is not valid JSON"),
+        ("bad.yaml", "epochs: [1\n", "is not valid YAML"),
+        ("flag.yaml", "resume: maybe\n", "'resume' must be true or false"),
+        ("value.yaml", "epochs: -1\n", "--epochs: must be a positive number"),
+    ]:
+        (tmp_path / name).write_text(text)
+        assert train.main(["--config", str(tmp_path / name)]) == 2, name
+        assert message in capsys.readouterr().err, name
+
+
+def _args(*arguments):
+    return train.parse_args(list(arguments))
+
+
+def test_bundled_data_every_case_with_its_recommended_loss_and_dev_evaluation():
+    expected = {None: "MultipleNegativesRankingLoss", "1": "OnlineContrastiveLoss", "3": "BatchAllTripletLoss"}
+    for case, loss in expected.items():
+        args = _args() if case is None else _args("--case", case)
+        prepared = train.load_data(args, train.check_arguments(args)["case"], verbose=False)
+        assert prepared["loss"] == loss
+        assert prepared["eval"]["anchor"] == triplets.group_triplets("dev")["anchor"]
+    prepared = train.load_data(_args("--max-train-rows", "10", "--eval-data", "none"), verbose=False)
+    assert len(prepared["train"]) == 10 and prepared["eval"] is None
+    assert prepared["train"]["anchor"] == triplets.group_triplets("train")["anchor"][:10]
+
+
+def test_local_files_in_the_trainer_layout_and_in_raw_schemas(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("sentence1,sentence2,score\nA cat sleeps.,A cat is asleep.,0.9\nA dog runs.,It rains.,0.1\n")
+    prepared = train.load_data(_args("--data", str(pairs)), verbose=False)
+    assert prepared["report"].case is cases.Case.LABELLED_PAIR and prepared["loss"] == "CoSENTLoss"
+
+    qqp = tmp_path / "qqp.jsonl"
+    rows = [cases.SCHEMAS["qqp_triplets"].example] * 5
+    qqp.write_text("\n".join(json.dumps(row) for row in rows))
+    prepared = train.load_data(_args("--data", str(qqp), "--holdout", "2", "--loss", "TripletLoss"), verbose=False)
+    assert prepared["train"].column_names == ["anchor", "positive", "negative"]
+    assert (len(prepared["train"]), len(prepared["eval"]), prepared["loss"]) == (3, 2, "TripletLoss")
+
+    quora = tmp_path / "quora.tsv"
+    example = cases.SCHEMAS["quora_duplicates"].example
+    quora.write_text("\t".join(example) + "\n" + "\t".join(str(v) for v in example.values()) + "\n")
+    prepared = train.load_data(_args("--data", str(quora), "--eval-data", str(qqp)), verbose=False)
+    assert prepared["train"].column_names == ["sentence1", "sentence2", "label"]
+    assert prepared["loss"] == "OnlineContrastiveLoss" and len(prepared["eval"]) == 5
+
+
+def test_data_that_does_not_fit_exits_2(no_model, capsys, tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"anchor": "a b", "positive": "a c"}\n{"anchor": "d e", "positive": "d f"}\n')
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"question": "a", "answer": 3}\n')
+    for arguments, message in [
+        (["--data", str(pairs), "--case", "4"], "--case 4, but the data is case 2"),
+        (["--data", str(pairs), "--holdout", "1"], "--holdout evaluates triplet accuracy"),
+        (["--eval-data", str(pairs)], "--eval-data must hold triplets"),
+        (["--data", str(odd)], "not in the trainer's layout"),
+        (["--data", str(pairs), "--schema", "stsb"], "misses ['sentence1', 'sentence2', 'score']"),
+    ]:
+        assert train.main(arguments) == 2, arguments
+        assert message in capsys.readouterr().err, arguments
+
+
+def test_a_hub_name_offline_falls_back_to_the_bundled_data(capsys):
+    prepared = train.load_data(_args("--data", data.QQP_TRIPLETS), verbose=True)
+    assert f"instead of {data.QQP_TRIPLETS}" in capsys.readouterr().out
+    assert prepared["train"]["anchor"] == triplets.group_triplets("train")["anchor"]
+
+
+def test_train_checks_its_checkpoint_arguments(tmp_path):
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+
+    model = SentenceTransformer.__new__(SentenceTransformer)  # never used: the checks come first
+    rows = triplets.group_triplets("train", per_group=1)
+    with pytest.raises(ValueError, match="save_steps needs an output_dir"):
+        training.train(model, rows, "TripletLoss", save_steps=2)
+    with pytest.raises(ValueError, match="save_steps must be a positive integer"):
+        training.train(model, rows, "TripletLoss", save_steps=0, output_dir=tmp_path)
+    with pytest.raises(ValueError, match="is not a checkpoint folder"):
+        training.train(model, rows, "TripletLoss", resume_from_checkpoint=tmp_path)
+
+
+def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_path, capsys):
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+
+    dev = tmp_path / "dev.jsonl"
+    triplets.group_triplets("dev", per_group=1).select(range(6)).to_json(dev)
+    out = tmp_path / "run"
+    common = [*TINY, "--max-train-rows", "16", "--save-steps", "2", "--eval-data", str(dev), "--output-dir", str(out)]
+    assert train.main([*common, "--max-steps", "2"]) == 0
+    first = capsys.readouterr().out
+    final = [line for line in first.splitlines() if line.startswith("final: ")]
+    assert len(final) == 1 and "steps=2 " in final[0] and "eval_accuracy_before=" in final[0]
+    assert (out / "checkpoint-2" / "trainer_state.json").is_file() and (out / "modules.json").is_file()
+
+    assert train.main([*common, "--max-steps", "4", "--seed", "3", "--resume"]) == 2
+    assert "settings changed (seed: 12 -> 3)" in capsys.readouterr().err
+
+    assert train.main([*common, "--max-steps", "4", "--resume"]) == 0
+    assert f"Resuming from {out / 'checkpoint-2'}" in capsys.readouterr().out
+    record = json.loads((out / train.METRICS_FILE).read_text())
+    assert [step for step, _ in record["losses"]] == [3, 4]  # steps 1-2 were not trained again
+    assert record["final"]["steps"] == 4 and (out / "checkpoint-4").is_dir()
+    saved = SentenceTransformer(str(out), device="cpu")
+    assert saved.max_seq_length == 32
+
+
+def test_the_module_runs_as_a_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "stutor.train", "--warmup-ratio", "2"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2 and "argument --warmup-ratio" in result.stderr
