@@ -53,6 +53,7 @@ class TrainingHistory:
         steps: optimisation steps done.
         seconds: wall time of the whole run, evaluations included.
         batch_sampler: the batch sampler used (its name).
+        train_loss: the trainer's mean training loss over the steps of this run (None before training).
     """
 
     losses: list[tuple[int, float]] = field(default_factory=list)
@@ -60,6 +61,7 @@ class TrainingHistory:
     steps: int = 0
     seconds: float = 0.0
     batch_sampler: str = ""
+    train_loss: float | None = None
 
     @property
     def metric_names(self) -> list[str]:
@@ -371,6 +373,8 @@ def _history_callback(history: TrainingHistory):
 
     class HistoryCallback(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "train_loss" in logs:
+                history.train_loss = float(logs["train_loss"])
             if logs and "loss" in logs:
                 history.losses.append((int(state.global_step), float(logs["loss"])))
 
