@@ -493,8 +493,8 @@ def write_replica_report(directory: Path, model: Any, history: training.Training
 
 def _final_metrics(history: training.TrainingHistory, processes: int, output_dir: Path) -> dict[str, Any]:
     final: dict[str, Any] = {}
-    if history.losses:
-        final["train_loss"] = round(sum(loss for _, loss in history.losses) / len(history.losses), 4)
+    if history.train_loss is not None:
+        final["train_loss"] = round(history.train_loss, 4)
     if history.evaluations:
         _, accuracy = history.metric("cosine_accuracy")
         final["eval_accuracy_before"] = round(accuracy[0], 4)
@@ -533,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     output_dir = args.output_dir.expanduser()
     train_set, eval_set, report = prepared["train"], prepared["eval"], prepared["report"]
     say(f"Data: {prepared['description']}: {len(train_set)} training rows, {report}")
-    say(f"Loss: {prepared['loss']}; evaluation: {len(eval_set) if eval_set is not None else 0} held-out triplets")
+    held_out = f"{len(eval_set)} held-out triplets" if eval_set is not None else "none"
+    say(f"Loss: {prepared['loss']}; evaluation: {held_out}")
     if world > 1:
         say(f"Data parallel: {world} processes, {args.batch_size} examples each per step")
     if checked["checkpoint"] is not None:

@@ -185,7 +185,8 @@ def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_
     assert train.main([*common, "--max-steps", "2"]) == 0
     first = capsys.readouterr().out
     final = [line for line in first.splitlines() if line.startswith("final: ")]
-    assert len(final) == 1 and "steps=2 " in final[0] and "eval_accuracy_before=" in final[0]
+    assert len(final) == 1 and final[0].startswith("final: train_loss=") and "eval_accuracy_before=" in final[0]
+    assert "steps=2 " in final[0]
     assert (out / "checkpoint-2" / "trainer_state.json").is_file() and (out / "modules.json").is_file()
 
     assert train.main([*common, "--max-steps", "4", "--seed", "3", "--resume"]) == 2

@@ -54,6 +54,11 @@ if _watch and _rank is not None:
 """
 
 
+def _env(**extra: str) -> dict[str, str]:
+    quiet = {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "STUTOR_QUIET": "1"}
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **quiet, **extra}
+
+
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory):
     """Run the command once under torchrun with two processes; return what it left behind."""
@@ -64,17 +69,11 @@ def ddp_run(tmp_path_factory):
     (hooks / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
     dev = triplets.group_triplets("dev", per_group=1).select(range(8))
     dev.to_json(root / "dev.jsonl")
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
-        "WRITES_WATCH": str(out),
-        "WRITES_LOG": str(logs),
-        "OMP_NUM_THREADS": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "STUTOR_QUIET": "1",
-    }
+    env = _env(
+        PYTHONPATH=os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
+        WRITES_WATCH=str(out),
+        WRITES_LOG=str(logs),
+    )
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={PROCESSES}",
         "-m", "stutor.train",
@@ -126,3 +125,22 @@ def test_saved_model_encodes_like_rank_0_in_memory(ddp_run):
     saved = SentenceTransformer(str(ddp_run["out"]), device="cpu")
     embeddings = saved.encode(list(train.PROBE_SENTENCES), convert_to_numpy=True, show_progress_bar=False)
     np.testing.assert_allclose(embeddings, ddp_run["embeddings"][0], atol=1e-5, rtol=0)
+
+
+def test_accelerate_launch_runs_the_same_command_with_ddp(tmp_path):
+    rows = 16
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(PROCESSES),
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
+        "-m", "stutor.train",
+        "--model", "embedded", "--data", "bundled", "--max-train-rows", str(rows), "--batch-size", str(BATCH),
+        "--max-seq-length", "32", "--eval-data", "none", "--save-steps", "0",
+        "--output-dir", str(tmp_path / "model"), "--replica-report", str(tmp_path / "replicas"),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for rank in range(PROCESSES):
+        report = json.loads((tmp_path / "replicas" / f"rank{rank}.json").read_text())
+        assert (report["world_size"], report["steps"]) == (PROCESSES, rows // (BATCH * PROCESSES))
+    first, second = (np.load(tmp_path / "replicas" / f"rank{rank}.npy") for rank in range(PROCESSES))
+    np.testing.assert_allclose(first, second, atol=1e-6, rtol=0)
