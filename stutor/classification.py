@@ -1,0 +1,294 @@
+"""Where sentence embeddings stop: topic classification and duplicate detection, measured.
+
+Three ways to use the same pretrained transformer on labelled data:
+
+- *frozen embeddings + a linear classifier*: encode once, fit scikit-learn's logistic regression;
+- *a fine-tuned classifier*: ``AutoModelForSequenceClassification``, every weight trained on the labels;
+- for pairs, a *cross-encoder* (one transformer reads both texts, one output) against a
+  *bi-encoder* (each text embedded alone, cosine similarity, a threshold).
+
+This module holds the data (bundled topics and duplicate pairs, split by paraphrase group) and a
+small, seeded PyTorch fine-tuning loop for the sequence-classification models.
+
+Taught in: notebook 06.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stutor import data, triplets
+from stutor.training import release_memory
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datasets import Dataset
+
+
+def topics() -> list[str]:
+    """The bundled topics, sorted; a topic's label is its position in this list.
+
+    Returns:
+        The 12 topic names.
+    """
+    return sorted(set(data.load_paraphrase_groups()["topic"]))
+
+
+def topic_sentences(split: str | None, per_group: int | None = None) -> Dataset:
+    """Every paraphrase of the groups of one split, labelled with its group's topic.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for all groups. Groups never cross
+            splits, so test sentences are new questions, not rewordings of training ones.
+        per_group: keep at most this many paraphrases per group; None keeps all.
+
+    Returns:
+        A ``datasets.Dataset`` with ``sentence``, ``label`` (int) and ``topic``.
+    """
+    from datasets import Dataset
+
+    if per_group is not None and (isinstance(per_group, bool) or not isinstance(per_group, int) or per_group <= 0):
+        raise ValueError(f"per_group must be a positive integer or None, not {per_group!r}.")
+    label_of = {topic: index for index, topic in enumerate(topics())}
+    rows = [
+        {"sentence": sentence, "label": label_of[group["topic"]], "topic": group["topic"]}
+        for group in data.load_paraphrase_groups(split)
+        for sentence in group["paraphrases"][:per_group]
+    ]
+    return Dataset.from_list(rows)
+
+
+def duplicate_pairs(split: str | None, per_group: int | None = None) -> Dataset:
+    """Duplicate-question pairs: two paraphrases of a group (1) and a question with its hard negative (0).
+
+    Built from :func:`stutor.triplets.group_triplets`: each triplet (anchor, positive, negative)
+    gives (anchor, positive, 1) and (anchor, negative, 0), so the classes are balanced.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None.
+        per_group: at most this many triplets per group; None for one per paraphrase.
+
+    Returns:
+        A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``label`` (0 or 1).
+    """
+    from datasets import Dataset
+
+    rows = []
+    for row in triplets.group_triplets(split, per_group):
+        rows.append({"sentence1": row["anchor"], "sentence2": row["positive"], "label": 1})
+        rows.append({"sentence1": row["anchor"], "sentence2": row["negative"], "label": 0})
+    return Dataset.from_list(rows)
+
+
+def _check_inputs(inputs: Any, labels: Any = None) -> list[Any]:
+    if isinstance(inputs, str) or not isinstance(inputs, Sequence) or not inputs:
+        raise TypeError("inputs must be a non-empty list of texts, or of (text, text) pairs.")
+    items = list(inputs)
+    pairs = isinstance(items[0], list | tuple)
+    for index, item in enumerate(items):
+        ok = (
+            isinstance(item, list | tuple) and len(item) == 2 and all(isinstance(t, str) and t.strip() for t in item)
+            if pairs
+            else isinstance(item, str) and bool(item.strip())
+        )
+        if not ok:
+            want = "a (text, text) pair of non-empty strings" if pairs else "a non-empty string"
+            raise TypeError(f"inputs[{index}] is {item!r:.60}; every item must be {want} (like inputs[0]).")
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"There are {len(items)} inputs but {len(labels)} labels; give one label per input.")
+    return items
+
+
+def _batches(items: list[Any], tokenizer: Any, batch_size: int, max_length: int):
+    for start in range(0, len(items), batch_size):
+        chunk = items[start : start + batch_size]
+        if isinstance(chunk[0], list | tuple):
+            first, second = [list(t) for t in zip(*chunk, strict=True)]
+            yield (
+                start,
+                tokenizer(first, second, padding=True, truncation=True, max_length=max_length, return_tensors="pt"),
+            )
+        else:
+            yield start, tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+
+
+def freeze_lower_layers(model: Any, trainable_layers: int = 2) -> int:
+    """Freeze the embeddings and all but the top ``trainable_layers`` transformer layers.
+
+    Partial fine-tuning: the head and the top layers learn, the rest keeps its pretrained weights.
+    It costs less time and memory per step than training every weight (no gradients below).
+
+    Args:
+        model: an ``AutoModelForSequenceClassification`` of a BERT-like model (BERT, RoBERTa,
+            DistilBERT, ...).
+        trainable_layers: how many of the top transformer layers stay trainable (0 = head only).
+
+    Returns:
+        The number of parameters that remain trainable.
+
+    Raises:
+        ValueError: a negative or too large ``trainable_layers``, or a model without the usual
+            ``embeddings`` and layer list.
+    """
+    base = model.base_model
+    container = getattr(base, "encoder", None) or getattr(base, "transformer", None)
+    layers = getattr(container, "layer", None)
+    if layers is None or not hasattr(base, "embeddings"):
+        raise ValueError(f"{type(model).__name__} has no embeddings + encoder.layer list; freeze its layers by hand.")
+    if isinstance(trainable_layers, bool) or not isinstance(trainable_layers, int):
+        raise ValueError(f"trainable_layers must be an integer, not {trainable_layers!r}.")
+    if not 0 <= trainable_layers <= len(layers):
+        raise ValueError(
+            f"trainable_layers must be between 0 and {len(layers)} (the model's layers), not {trainable_layers}."
+        )
+    frozen = [base.embeddings, *layers[: len(layers) - trainable_layers]]
+    for module in frozen:
+        for parameter in module.parameters():
+            parameter.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def fine_tune(
+    model: Any,
+    tokenizer: Any,
+    inputs: Sequence[Any],
+    labels: Sequence[int],
+    *,
+    epochs: int = 2,
+    batch_size: int = 32,
+    learning_rate: float = 1e-4,
+    warmup_ratio: float = 0.1,
+    seed: int = 12,
+    max_length: int = 64,
+) -> list[float]:
+    """Fine-tune a sequence-classification model on labelled texts or text pairs (plain PyTorch).
+
+    AdamW, a linear warmup over ``warmup_ratio`` of the steps then linear decay, shuffled batches.
+    With ``num_labels == 1`` (a cross-encoder) the loss is binary cross-entropy on the logit and
+    the labels are 0/1; otherwise it is cross-entropy over the classes.
+
+    Args:
+        model: an ``AutoModelForSequenceClassification`` (trained in place).
+        tokenizer: its tokenizer.
+        inputs: texts, or (text, text) pairs for a cross-encoder.
+        labels: one integer label per input.
+        epochs: passes over the data.
+        batch_size: inputs per step.
+        learning_rate: peak learning rate.
+        warmup_ratio: fraction of the steps with a rising learning rate, in [0, 1).
+        seed: seeds the shuffling and dropout: the same seed gives the same model.
+        max_length: longest input in tokens (pairs count together).
+
+    Returns:
+        The training loss of every step.
+
+    Raises:
+        TypeError / ValueError: bad inputs, labels outside ``0..num_labels-1`` (0/1 for one
+            output), or non-positive numbers. All before training starts.
+    """
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    items = _check_inputs(inputs, labels)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_length", max_length)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}.")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, Real) or not learning_rate > 0:
+        raise ValueError(f"learning_rate must be a positive number, not {learning_rate!r}.")
+    if isinstance(warmup_ratio, bool) or not isinstance(warmup_ratio, Real) or not 0 <= warmup_ratio < 1:
+        raise ValueError(f"warmup_ratio must be a fraction in [0, 1), not {warmup_ratio!r}.")
+    num_labels = int(model.config.num_labels)
+    allowed = 2 if num_labels == 1 else num_labels
+    bad = next((y for y in labels if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < allowed), None)
+    if bad is not None:
+        raise ValueError(f"Label {bad!r} is not an integer in 0..{allowed - 1} (the model has {num_labels} output(s)).")
+
+    torch.manual_seed(seed)
+    order = np.random.default_rng(seed)
+    steps_per_epoch = math.ceil(len(items) / batch_size)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("Every parameter of the model is frozen: nothing to train.")
+    optimizer = torch.optim.AdamW(trainable, lr=float(learning_rate), weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(
+        optimizer, math.ceil(warmup_ratio * steps_per_epoch * epochs), steps_per_epoch * epochs
+    )
+    targets = torch.tensor(list(labels))
+    losses: list[float] = []
+    model.train()
+    for _ in range(epochs):
+        permutation = order.permutation(len(items))
+        shuffled = [items[i] for i in permutation]
+        shuffled_targets = targets[torch.from_numpy(permutation)]
+        for start, batch in _batches(shuffled, tokenizer, batch_size, max_length):
+            logits = model(**batch).logits
+            y = shuffled_targets[start : start + batch_size]
+            if num_labels == 1:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.squeeze(-1), y.float())
+            else:
+                loss = torch.nn.functional.cross_entropy(logits, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+    model.eval()
+    del optimizer, schedule
+    release_memory()
+    return losses
+
+
+def predict_logits(
+    model: Any, tokenizer: Any, inputs: Sequence[Any], *, batch_size: int = 64, max_length: int = 64
+) -> np.ndarray:
+    """The model's logits for texts or text pairs, in eval mode without gradients.
+
+    Args:
+        model: an ``AutoModelForSequenceClassification``.
+        tokenizer: its tokenizer.
+        inputs: texts, or (text, text) pairs.
+        batch_size: inputs per forward pass.
+        max_length: longest input in tokens.
+
+    Returns:
+        An array of shape (inputs, num_labels).
+    """
+    import torch
+
+    items = _check_inputs(inputs)
+    model.eval()
+    outputs = []
+    with torch.inference_mode():
+        for _, batch in _batches(items, tokenizer, batch_size, max_length):
+            outputs.append(model(**batch).logits.float().numpy())
+    return np.concatenate(outputs)
+
+
+def best_threshold(scores: Sequence[float], labels: Sequence[int]) -> tuple[float, float]:
+    """The score threshold that best separates label 1 (score above) from label 0, on data you train on.
+
+    Args:
+        scores: one score per pair (a cosine similarity or a logit).
+        labels: 0 or 1 per pair.
+
+    Returns:
+        ``(threshold, accuracy on these pairs)``; predict 1 when ``score > threshold``.
+
+    Raises:
+        ValueError: different lengths, no pairs, or labels other than 0 and 1.
+    """
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels)
+    if s.ndim != 1 or s.shape != y.shape or s.size == 0:
+        raise ValueError(f"scores and labels must be two non-empty lists of equal length, not {s.shape} and {y.shape}.")
+    if not set(np.unique(y).tolist()) <= {0, 1}:
+        raise ValueError(f"labels must be 0 or 1, not {sorted(set(np.unique(y).tolist()))}.")
+    candidates = np.concatenate([[s.min() - 1.0], np.sort(s)])
+    accuracies = [float(np.mean((s > t) == (y == 1))) for t in candidates]
+    best = int(np.argmax(accuracies))
+    return float(candidates[best]), accuracies[best]
