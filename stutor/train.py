@@ -8,7 +8,7 @@ Examples::
     python -m stutor.train --config run.yaml --learning-rate 3e-5       # a config file, one flag changed
     python -m stutor.train --config run.yaml --resume                   # continue from the last checkpoint
     torchrun --nproc_per_node 4 -m stutor.train --data embedding-data/QQP_triplets   # 4 GPUs, DDP
-    accelerate launch --num_processes 4 -m stutor.train --data embedding-data/QQP_triplets
+    accelerate launch --multi_gpu --num_processes 4 -m stutor.train --data embedding-data/QQP_triplets
 
 Data is ``bundled`` (the course's paraphrase groups), a Hub data set name or a local
 .json/.jsonl/.csv/.tsv/.parquet file, either already in the trainer's layout or in one of the
@@ -217,11 +217,11 @@ def config_arguments(path: Path, parser: argparse.ArgumentParser) -> list[str]:
     Raises:
         ValueError: a missing or unreadable file, or an unknown key (the message lists the valid ones).
     """
+    import yaml
+
     if not path.is_file():
         raise ValueError(f"config file {str(path)!r} does not exist")
     text = path.read_text(encoding="utf-8")
-    import yaml
-
     try:
         settings = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
