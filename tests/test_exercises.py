@@ -1,0 +1,323 @@
+"""stutor.exercises: every checker passes the right answer and hints at a wrong one without the solution."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from stutor import cases, costs, data, evaluation, exercises, layers, losses, models, training, triplets
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def passes(exercise_id, answer, **given):
+    feedback = exercises.check(exercise_id, answer, **given)
+    assert feedback.passed, str(feedback)
+    assert str(feedback).startswith(f"✅ Exercise {exercise_id} passed")
+    return feedback
+
+
+def hints(exercise_id, answer, solution, **given):
+    """A wrong answer gets a hint, and the hint does not contain the solution (a value or several)."""
+    feedback = exercises.check(exercise_id, answer, **given)
+    assert not feedback.passed and not feedback
+    assert str(feedback).startswith(f"❌ Exercise {exercise_id}: not yet — hint: ")
+    for value in solution if isinstance(solution, list) else [solution]:
+        assert str(value) and str(value) not in feedback.message
+    return feedback
+
+
+# --- the frame ---------------------------------------------------------------------------------
+
+
+def test_every_chapter_has_two_to_four_exercises():
+    for chapter in {key[:2] for key in exercises.list_exercises()}:
+        assert 2 <= len(exercises.list_exercises(chapter)) <= 4
+    assert list(exercises.list_exercises(1)) == ["01.1", "01.2", "01.3"]
+
+
+def test_unknown_exercise_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"Unknown exercise '9\.9'.*'01\.1'"):
+        exercises.check("9.9", 1)
+
+
+def test_missing_or_extra_context_shows_the_call():
+    with pytest.raises(TypeError, match=r"lacks \['model'\]: call check\('01\.3', answer, model=\.\.\.\)"):
+        exercises.check("01.3", 5)
+    with pytest.raises(TypeError, match=r"unexpected \['model'\]"):
+        exercises.check("03.1", (1, 2), model=None)
+
+
+def test_none_is_not_answered_yet():
+    feedback = exercises.check("03.1", None)
+    assert not feedback.passed and "not answered yet" in feedback.message
+    assert exercises.list_exercises()["03.1"] in feedback.message
+
+
+def test_feedback_prints_in_ipython():
+    feedback = exercises.Feedback("01.1", True, "fine")
+    printer = SimpleNamespace(parts=[], text=lambda value: printer.parts.append(value))
+    feedback._repr_pretty_(printer, False)
+    assert printer.parts == ["✅ Exercise 01.1 passed: fine"]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer", "given"),
+    [
+        ("01.3", "eleven", {"model": None}),
+        ("03.1", 5, {}),
+        ("03.1", ("a", 5000), {}),
+        ("04.1", 9.0, {}),
+        ("04.3", "a data set", {}),
+        ("05.1", 42, {"dataset": [{"sentence1": "a", "sentence2": "b", "score": 0.5}]}),
+        ("07.2", "an evaluator", {"held_out": [], "train": []}),
+        ("07.3", 3, {}),
+    ],
+)
+def test_a_wrong_type_is_a_hint_not_an_error(exercise_id, answer, given):
+    feedback = exercises.check(exercise_id, answer, **given)
+    assert not feedback.passed and feedback.message
+
+
+# --- notebook 01 -------------------------------------------------------------------------------
+
+
+def test_01_1_first_token_model(choice, st_model):
+    passes("01.1", models.build_sentence_transformer(choice, pooling="cls"))
+    assert "pooling_mode" in hints("01.1", st_model, "cls").message
+    hints("01.1", st_model[0], "cls")
+
+
+def test_01_2_own_paraphrase(st_model):
+    feedback = passes("01.2", "How should a total beginner start learning Python?", model=st_model)
+    assert "g001" in feedback.message
+    hints("01.2", "How can I remove Python from my Windows laptop?", "Python", model=st_model)
+    assert "already" in hints("01.2", "Best way to learn Python?", "learn", model=st_model).message
+
+
+def test_01_3_token_count(st_model):
+    text = "Tokenization splits uncommon words into pieces"
+    right = len(st_model[0].preprocess([text])["input_ids"][0])
+    passes("01.3", right, model=st_model[0])
+    assert "markers" in hints("01.3", right - 2, right, model=st_model).message
+    assert "words" in hints("01.3", len(text.split()), right, model=st_model).message
+
+
+# --- notebook 02 -------------------------------------------------------------------------------
+
+THREE = ["Hi", "Where is the library in this town?", "The library on the corner opens at nine on weekdays and at ten."]
+
+
+def test_02_1_furthest_unmasked(st_model):
+    passes("02.1", 0, sentences=THREE, model=st_model)
+    hints("02.1", 2, 0, sentences=THREE, model=st_model)
+    assert "same number of tokens" in hints("02.1", 0, 0, sentences=["a b", "c d"], model=st_model).message
+
+
+def test_02_2_pooler_difference(raw_and_tokenizer):
+    raw, tokenizer = raw_and_tokenizer
+    text = "I am a student"
+    encoded = tokenizer([text], return_tensors="pt")
+    with torch.no_grad():
+        output = raw(**encoded)
+    right = output.pooler_output - layers.masked_mean_pooling(output.last_hidden_state, encoded["attention_mask"])
+    right = right.abs().max()
+    passes("02.2", right, text=text, raw_model=raw, tokenizer=tokenizer)
+    assert (
+        "not equal" in hints("02.2", 0.0, f"{right.item():.2f}", text=text, raw_model=raw, tokenizer=tokenizer).message
+    )
+    first = (output.pooler_output - output.last_hidden_state[:, 0]).abs().max().item()
+    hinted = hints("02.2", first, f"{right.item():.2f}", text=text, raw_model=raw, tokenizer=tokenizer)
+    assert "first token" in hinted.message
+
+
+def test_02_3_masked_mean():
+    torch.manual_seed(0)
+    hidden = torch.randn(2, 5, 4)
+    mask = torch.tensor([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]])
+    right = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+    passes("02.3", right, hidden=hidden, attention_mask=mask)
+    solution = [f"{value:.2f}" for value in right.flatten().tolist()] + ["mask.sum"]
+    assert "padding included" in hints("02.3", hidden.mean(1), solution, hidden=hidden, attention_mask=mask).message
+    wrong = (hidden * mask.unsqueeze(-1)).sum(1) / 5
+    assert "padded length" in hints("02.3", wrong, solution, hidden=hidden, attention_mask=mask).message
+    assert "shape" in hints("02.3", hidden, solution, hidden=hidden, attention_mask=mask).message
+
+
+# --- notebook 03 -------------------------------------------------------------------------------
+
+
+def test_03_1_pass_counts():
+    passes("03.1", (costs.pair_count(5000), 5000))
+    hints("03.1", (5000 * 5000, 5000), costs.pair_count(5000))
+    hints("03.1", (costs.pair_count(5000), 1), 5000)
+
+
+def test_03_2_minute_threshold():
+    comparison = SimpleNamespace(cross=SimpleNamespace(rate=16.0))
+    right = next(n for n in range(2, 10_000) if costs.pair_count(n) / 16.0 > 60)
+    passes("03.2", right, comparison=comparison)
+    assert "go higher" in hints("03.2", right - 1, right, comparison=comparison).message
+    assert "lower" in hints("03.2", right + 5, right, comparison=comparison).message
+
+
+def test_03_3_cls_pooling_score(choice, st_model):
+    pairs = data.load_sts_pairs().select(range(30))
+    result = evaluation.evaluate_sts(st_model, pairs, methods=["cls", "mean"], data_name="few")
+    cls_model = models.build_sentence_transformer(choice, pooling="cls")
+    right = evaluation.evaluate_sts(cls_model, pairs, methods=["sentence_transformer"], data_name="few")
+    passes("03.3", right, result=result)
+    mean = evaluation.evaluate_sts(st_model, pairs, methods=["sentence_transformer"], data_name="few")
+    score = f"{result.score('cls'):.1f}"
+    assert "mean-pooling" in hints("03.3", mean, score, result=result).message
+    other = evaluation.evaluate_sts(cls_model, pairs.select(range(20)), methods=["sentence_transformer"])
+    assert "same scored pairs" in hints("03.3", other, score, result=result).message
+
+
+# --- notebook 04 -------------------------------------------------------------------------------
+
+
+def test_04_1_all_combinations():
+    row = {"set": {"query": "q", "pos": [f"p{i}" for i in range(3)], "neg": [f"n{j}" for j in range(30)]}}
+    right = cases.convert([row], "qqp_triplets", all_combinations=True).num_rows
+    passes("04.1", right)
+    assert "every negative" in hints("04.1", 33, right).message
+    assert "without all_combinations" in hints("04.1", 1, right).message
+
+
+def test_04_2_positive_pairs():
+    labelled = cases.bundled_case(1, "train")
+    right = labelled.filter(lambda row: row["label"] == 1).remove_columns("label")
+    right = right.rename_columns({"sentence1": "anchor", "sentence2": "positive"})
+    passes("04.2", right, source=labelled)
+    solution = [f" {right.num_rows} ", "filter", "remove_columns", "rename_columns"]
+    everything = labelled.remove_columns("label").rename_columns({"sentence1": "anchor", "sentence2": "positive"})
+    assert "label 0" in hints("04.2", everything, solution, source=labelled).message
+    assert "case 1" in hints("04.2", labelled, solution, source=labelled).message
+    unnamed = labelled.filter(lambda row: row["label"] == 1).remove_columns("label")
+    assert "columns" in hints("04.2", unnamed, solution[:2], source=labelled).message
+
+
+def test_04_3_topic_sentences():
+    groups = data.load_paraphrase_groups("train")
+    label = {topic: i for i, topic in enumerate(sorted(set(groups["topic"])))}
+    right = [{"sentence": s, "label": label[g["topic"]]} for g in groups for s in g["paraphrases"]]
+    passes("04.3", right)
+    solution = [f" {len(label)} ", *label]
+    assert "group" in hints("04.3", cases.bundled_case(3, "train"), solution).message
+    as_names = [{"sentence": row["sentence"], "label": str(row["label"])} for row in right]
+    assert "detect_case" in hints("04.3", as_names, solution[:1]).message
+
+
+# --- notebook 05 -------------------------------------------------------------------------------
+
+
+def test_05_1_loss_for_scores(st_model):
+    scored = cases.bundled_case(1, label_type="score")
+    right = losses.recommended_loss(cases.detect_case(scored)).name
+    assert "first choice" in passes("05.1", right, dataset=scored).message
+    passes("05.1", losses.build_loss(right, st_model), dataset=scored)
+    assert "class labels" in hints("05.1", "OnlineContrastiveLoss", right, dataset=scored).message
+    assert "case 4" in hints("05.1", "TripletLoss", right, dataset=scored).message
+
+
+def test_05_2_grouped_batch():
+    sentences = cases.bundled_case(3, "train")
+    first = {}
+    for index, label in enumerate(sentences["label"]):
+        first.setdefault(label, []).append(index)
+    right = sentences.select([i for label in list(first)[:4] for i in first[label][:2]])
+    passes("05.2", right, source=sentences)
+    solution = right["sentence"]
+    one_each = sentences.select([first[label][0] for label in list(first)[:8]])
+    assert "2 each" in hints("05.2", one_each, solution, source=sentences).message
+    changed = right.map(lambda row: {"sentence": row["sentence"] + "!"})
+    assert "unchanged" in hints("05.2", changed, solution, source=sentences).message
+
+
+def test_05_3_triplets_to_classes():
+    six = cases.bundled_case(4, "train").select(range(6))
+    right = []
+    for i, row in enumerate(six):
+        right += [{"sentence": row["anchor"], "label": i}, {"sentence": row["positive"], "label": i}]
+        right.append({"sentence": row["negative"], "label": 100 + i})
+    passes("05.3", right, triplets=six)
+    solution = [row["sentence"] for row in right]
+    negatives_together = [dict(r, label=99) if r["label"] >= 100 else r for r in right]
+    assert "share a class" in hints("05.3", negatives_together, solution, triplets=six).message
+    split_pair = [dict(r, label=50 + r["label"]) if i % 3 == 1 else r for i, r in enumerate(right)]
+    assert "one class" in hints("05.3", split_pair, solution, triplets=six).message
+
+
+# --- notebook 07 -------------------------------------------------------------------------------
+
+
+def test_07_1_first_half():
+    pool = triplets.group_triplets("train")
+    passes("07.1", pool.select(range(len(pool) // 2)), data=pool)
+    assert "2000" in hints("07.1", pool.select(range(len(pool) // 2000)), len(pool) // 2, data=pool).message
+    hints("07.1", pool.select(range(len(pool) // 2, 2 * (len(pool) // 2))), "range(0", data=pool)
+
+
+def test_07_2_held_out_evaluator():
+    pool, test = triplets.group_triplets("train"), triplets.group_triplets("test")
+    passes("07.2", triplets.triplet_evaluator(test), held_out=test, train=pool)
+    solution = ["triplet_evaluator(test", "test_set"]
+    on_training = triplets.triplet_evaluator(pool.select(range(30)))
+    assert "training questions" in hints("07.2", on_training, solution, held_out=test, train=pool).message
+    from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+
+    lists = TripletEvaluator(test["anchor"][:2], test["positive"][:2], [test["negative"][:2], test["negative"][:2]])
+    assert "ONE negative" in hints("07.2", lists, solution, held_out=test, train=pool).message
+
+
+def test_07_3_ranking_sampler():
+    right = losses.batch_sampler_for("MultipleNegativesRankingLoss")
+    passes("07.3", right.value)
+    passes("07.3", training.TrainingHistory(batch_sampler=right.value))
+    hints("07.3", "batch_sampler", right.value)
+
+
+# --- the notebooks use them --------------------------------------------------------------------
+
+
+def _code(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name[:2])
+def test_chapter_ends_with_one_scaffold_per_exercise(chapter):
+    ids = list(exercises.list_exercises(chapter.name[:2]))
+    if not ids:
+        pytest.skip(f"no exercises registered for {chapter.name}")
+    tail = _code(chapter)[-len(ids) :]
+    for exercise_id, cell in zip(ids, tail, strict=True):
+        assert f'exercises.check("{exercise_id}", answer' in "".join(cell["source"])
+        shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell["outputs"])
+        assert shown.startswith(f"❌ Exercise {exercise_id}: not yet — hint: not answered yet")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name[:2])
+def test_solution_notebook_passes_every_exercise(chapter):
+    ids = list(exercises.list_exercises(chapter.name[:2]))
+    if not ids:
+        pytest.skip(f"no exercises registered for {chapter.name}")
+    solution = ROOT / "notebooks" / "solutions" / f"{chapter.stem}_solutions.ipynb"
+    assert solution.exists(), f"{solution.relative_to(ROOT)} is missing"
+    passed = set()
+    for cell in _code(solution):
+        source = "".join(cell["source"])
+        for exercise_id in re.findall(r'exercises\.check\("(\d\d\.\d)"', source):
+            assert source.startswith("# NBVAL_CHECK_OUTPUT"), f"{exercise_id}: the check's cell must be compared"
+            shown = "".join(
+                o.get("data", {}).get("text/plain", "") + "".join(o.get("text", "")) for o in cell["outputs"]
+            )
+            assert f"✅ Exercise {exercise_id} passed" in shown
+            passed.add(exercise_id)
+    assert passed == set(ids)
