@@ -2,7 +2,8 @@
 
 Targets (on the 2-core course machine, embedded default model): each notebook at most 30 s
 and 1.5 GB peak RSS. The table marks any notebook over a target. The measurements are saved to
-``benchmarks/results/notebooks.json`` and the notebook table of README.md is rewritten from them.
+``benchmarks/results/notebooks.json``; the notebook table of README.md and the run-time table of
+docs/teaching.md are rewritten from them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ MAX_RSS_MB = 1536.0
 RESULTS = HERE / "results" / "notebooks.json"
 README = ROOT / "README.md"
 TABLE = re.compile(r"(<!-- notebook-table:start -->\n).*?(<!-- notebook-table:end -->)", re.S)
+TEACHING = ROOT / "docs" / "teaching.md"
+TIMINGS = re.compile(r"(<!-- timings:start -->\n).*?(<!-- timings:end -->)", re.S)
 
 
 def measure_notebooks() -> list[dict[str, object]]:
@@ -76,6 +79,20 @@ def update_readme(rows: list[dict[str, object]]) -> None:
     README.write_text(TABLE.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8")
 
 
+def update_teaching(rows: list[dict[str, object]], machine: dict[str, object], path: Path = TEACHING) -> None:
+    """Rewrite the run-time table of the teacher guide (between its timings markers) from the measurements."""
+    lines = [
+        f"Measured by `make bench` on {machine['cpus']} CPU cores ({machine['processor']}), embedded model, offline.",
+        "",
+        "| notebook | seconds | peak memory (MB) |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{row['notebook']}` | {row['seconds']:.0f} | {row['peak_rss_mb']:.0f} |" for row in rows]
+    lines.append(f"| all notebooks | {sum(float(row['seconds']) for row in rows):.0f} | |")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(TIMINGS.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8")
+
+
 def main() -> int:
     rows = measure_notebooks()
     print_table(rows)
@@ -83,7 +100,8 @@ def main() -> int:
     machine = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
     RESULTS.write_text(json.dumps({"machine": machine, "notebooks": rows}, indent=2) + "\n", encoding="utf-8")
     update_readme(rows)
-    print(f"saved {RESULTS.relative_to(ROOT)} and updated the notebook table in README.md")
+    update_teaching(rows, machine)
+    print(f"saved {RESULTS.relative_to(ROOT)}; updated the notebook tables in README.md and docs/teaching.md")
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)

@@ -28,12 +28,15 @@ class Feedback:
     Attributes:
         exercise: the exercise id, e.g. ``"01.2"``.
         passed: True when the answer is right.
-        message: on a pass, what the answer shows; otherwise a hint (never the solution).
+        message: on a pass, what the answer shows; otherwise a hint (never the solution), or the
+            task while the exercise is not answered yet.
+        answered: False while the answer is still ``None``.
     """
 
     exercise: str
     passed: bool
     message: str = ""
+    answered: bool = True
 
     def __bool__(self) -> bool:
         return self.passed
@@ -41,6 +44,8 @@ class Feedback:
     def __str__(self) -> str:
         if self.passed:
             return f"✅ Exercise {self.exercise} passed" + (f": {self.message}" if self.message else "")
+        if not self.answered:
+            return f"❌ Exercise {self.exercise}: not answered yet — {self.message}"
         return f"❌ Exercise {self.exercise}: not yet — hint: {self.message}"
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython display
@@ -129,7 +134,7 @@ def check(exercise_id: str, answer: Any, **given: Any) -> Feedback:
         problem = f"lacks {missing}" if missing else f"got unexpected {extra}"
         raise TypeError(f"check({exercise.id!r}, ...) {problem}: call check({call}).")
     if answer is None:
-        return Feedback(exercise.id, False, f"not answered yet. {exercise.task}")
+        return Feedback(exercise.id, False, exercise.task, answered=False)
     try:
         message = exercise.checker(answer, **given)
     except _NotYet as hint:
@@ -423,7 +428,7 @@ def _minute_threshold(answer: Any, comparison: Any) -> str:
         _hint(
             f"already at n = {n - 1:,} it takes more than a minute ({seconds(n - 1):.0f} s): the smallest n is lower."
         )
-    return f"{costs.pair_count(n):,} pairs at {rate:.1f} pairs per second: {seconds(n):.1f} s."
+    return "one sentence fewer stays within the minute; doubling n would take about four times as long."
 
 
 @_exercise(
@@ -548,10 +553,10 @@ def _topic_sentences(answer: Any) -> str:
         _hint(f"detect_case sees {report.case}; case 3 is one sentence and one integer class per row.")
     groups = data.load_paraphrase_groups("train")
     topic_of = {text: group["topic"] for group in groups for text in group["paraphrases"]}
-    sentences = dataset[report.text_columns[0]]
+    sentences = list(dataset[report.text_columns[0]])
     if sorted(sentences) != sorted(topic_of):
         _hint("use every paraphrase of every training group once (data.load_paraphrase_groups('train')).")
-    labels = dataset[report.label_column]
+    labels = list(dataset[report.label_column])
     n_groups, n_topics = len(groups), len(set(topic_of.values()))
     if report.num_labels == n_groups and n_groups != n_topics:
         _hint("one class per group is what bundled_case(3) does; here a class is a topic, shared by many groups.")
@@ -698,9 +703,7 @@ def _held_out_evaluator(answer: Any, held_out: Any, train: Any) -> str:
     if set(answer.anchors) & training_texts:
         _hint("some anchors are training questions: accuracy on them measures memory, not comparison of new questions.")
     if [list(answer.anchors), list(answer.positives), list(answer.negatives)] != [
-        test["anchor"],
-        test["positive"],
-        test["negative"],
+        list(test[column]) for column in ("anchor", "positive", "negative")
     ]:
         _hint("use every held-out triplet, anchor, positive and negative in their columns.")
     return f"{len(answer.anchors)} held-out triplets, none seen in training."

@@ -56,8 +56,8 @@ def test_missing_or_extra_context_shows_the_call():
 
 def test_none_is_not_answered_yet():
     feedback = exercises.check("03.1", None)
-    assert not feedback.passed and "not answered yet" in feedback.message
-    assert exercises.list_exercises()["03.1"] in feedback.message
+    assert not feedback.passed and not feedback.answered
+    assert str(feedback) == f"❌ Exercise 03.1: not answered yet — {exercises.list_exercises()['03.1']}"
 
 
 def test_feedback_prints_in_ipython():
@@ -291,6 +291,13 @@ def _code(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
 
 
+def _shown(cell: dict) -> str:
+    """The text a code cell showed: its streams and the plain-text form of its results."""
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"]
+    )
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name[:2])
 def test_chapter_ends_with_one_scaffold_per_exercise(chapter):
     ids = list(exercises.list_exercises(chapter.name[:2]))
@@ -299,8 +306,8 @@ def test_chapter_ends_with_one_scaffold_per_exercise(chapter):
     tail = _code(chapter)[-len(ids) :]
     for exercise_id, cell in zip(ids, tail, strict=True):
         assert f'exercises.check("{exercise_id}", answer' in "".join(cell["source"])
-        shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell["outputs"])
-        assert shown.startswith(f"❌ Exercise {exercise_id}: not yet — hint: not answered yet")
+        shown = _shown(cell)
+        assert shown.startswith(f"❌ Exercise {exercise_id}: not answered yet — ")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name[:2])
@@ -315,9 +322,7 @@ def test_solution_notebook_passes_every_exercise(chapter):
         source = "".join(cell["source"])
         for exercise_id in re.findall(r'exercises\.check\("(\d\d\.\d)"', source):
             assert source.startswith("# NBVAL_CHECK_OUTPUT"), f"{exercise_id}: the check's cell must be compared"
-            shown = "".join(
-                o.get("data", {}).get("text/plain", "") + "".join(o.get("text", "")) for o in cell["outputs"]
-            )
+            shown = _shown(cell)
             assert f"✅ Exercise {exercise_id} passed" in shown
             passed.add(exercise_id)
     assert passed == set(ids)

@@ -46,9 +46,24 @@ def test_no_errors_or_warning_text(path):
                 assert not NOISE.search(text), f"warning or progress text: {text[:200]}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+CHAPTERS = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
+SOLUTIONS = [p for p in NOTEBOOKS if p.parent.name == "solutions"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_opens_with_goals_and_ends_with_summary_and_exercises(path):
     markdown = [("".join(c["source"])) for c in _cells(path) if c["cell_type"] == "markdown"]
     assert "What you will learn" in markdown[0]
     tail = "\n".join(markdown[-2:])
     assert "## Summary" in tail and "## Exercises" in tail
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solutions_name_their_chapter_and_end_with_a_summary(path):
+    chapter = path.parents[1] / path.name.replace("_solutions.ipynb", ".ipynb")
+    assert path.name.endswith("_solutions.ipynb") and chapter.exists(), f"no chapter {chapter.name} for {path.name}"
+    title = re.search(r"^#\s*\d+\s*·\s*(.+)$", "".join(_cells(chapter)[0]["source"]), re.M).group(1).strip()
+    markdown = [("".join(c["source"])) for c in _cells(path) if c["cell_type"] == "markdown"]
+    heading = markdown[0].splitlines()[0]
+    assert heading.startswith(f"# {path.name[:2]} · Solutions") and title in heading, heading
+    assert "## Summary" in markdown[-1]
