@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
 
-from stutor import cases, costs, data, evaluation, exercises, layers, losses, models, training, triplets
+from stutor import cases, classification, costs, data, evaluation, exercises, layers, losses, models, training, triplets
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -253,6 +255,70 @@ def test_05_3_triplets_to_classes():
     assert "share a class" in hints("05.3", negatives_together, solution, triplets=six).message
     split_pair = [dict(r, label=50 + r["label"]) if i % 3 == 1 else r for i, r in enumerate(right)]
     assert "one class" in hints("05.3", split_pair, solution, triplets=six).message
+
+
+# --- notebook 06 -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embed(st_model):
+    cache = {}
+
+    def embed(sentences):
+        new = [s for s in dict.fromkeys(sentences) if s not in cache]
+        if new:
+            cache.update(zip(new, st_model.encode(new, normalize_embeddings=True), strict=True))
+        return np.stack([cache[s] for s in sentences])
+
+    return embed
+
+
+def _probe(embed, rows, labels, c=1.0):
+    return LogisticRegression(C=c, max_iter=2000).fit(embed(list(rows["sentence"])), labels)
+
+
+def test_06_1_less_data(embed):
+    train, test = classification.topic_sentences("train", per_group=2), classification.topic_sentences("test")
+    few = classification.topic_sentences("train", per_group=1)
+    right = _probe(embed, few, list(few["label"])).score(embed(list(test["sentence"])), list(test["label"]))
+    given = {"embed": embed, "C": 1.0, "train": train, "test": test}
+    passes("06.1", right, **given)
+    on_train = _probe(embed, few, list(few["label"])).score(embed(list(few["sentence"])), list(few["label"]))
+    assert "training sentences" in hints("06.1", on_train, f"{right:.3f}", **given).message
+    two = _probe(embed, train, list(train["label"])).score(embed(list(test["sentence"])), list(test["label"]))
+    if abs(two - right) > 1.5 / len(test):
+        assert "two paraphrases" in hints("06.1", two, f"{right:.3f}", **given).message
+
+
+def test_06_2_threshold_on_test(embed):
+    train, test = classification.duplicate_pairs("train", per_group=2), classification.duplicate_pairs("test")
+
+    def cosine(pairs):
+        return np.sum(embed(list(pairs["sentence1"])) * embed(list(pairs["sentence2"])), axis=1)
+
+    threshold, _ = classification.best_threshold(cosine(train), list(train["label"]))
+    _, right = classification.best_threshold(cosine(test), list(test["label"]))
+    honest = float(np.mean((cosine(test) > threshold) == (np.array(test["label"]) == 1)))
+    given = {"embed": embed, "pairs": test, "threshold": threshold}
+    passes("06.2", right, **given)
+    if abs(honest - right) > 1.5 / len(test):
+        assert "train pairs" in hints("06.2", honest, f"{right:.3f}", **given).message
+    hints("06.2", 0.5, f"{right:.3f}", **given)
+
+
+def test_06_3_length_label(embed):
+    train, test = classification.topic_sentences("train", per_group=2), classification.topic_sentences("test")
+
+    def long(rows):
+        return [int(len(s.split()) > 8) for s in rows["sentence"]]
+
+    right = _probe(embed, train, long(train)).score(embed(list(test["sentence"])), long(test))
+    given = {"embed": embed, "train": train, "test": test}
+    passes("06.3", right, **given)
+    majority = max(np.mean(long(test)), 1 - np.mean(long(test)))
+    if abs(majority - right) > 1.5 / len(test):
+        assert "most common class" in hints("06.3", majority, f"{right:.3f}", **given).message
+    assert "pass embed=" in hints("06.3", right, f"{right:.3f}", embed=None, train=train, test=test).message
 
 
 # --- notebook 07 -------------------------------------------------------------------------------
