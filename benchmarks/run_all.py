@@ -48,12 +48,12 @@ def measure_notebooks() -> list[dict[str, object]]:
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """Print the notebook table with a verdict against the targets."""
-    print(f"{'notebook':<40} {'seconds':>8} {'peak RSS MB':>12}  within target")
+    print(f"{'notebook':<58} {'seconds':>8} {'peak RSS MB':>12}  within target")
     for row in rows:
         ok = row["seconds"] <= MAX_SECONDS and row["peak_rss_mb"] <= MAX_RSS_MB
-        print(f"{row['notebook']:<40} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f}  {'yes' if ok else 'NO'}")
+        print(f"{row['notebook']:<58} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f}  {'yes' if ok else 'NO'}")
     total = sum(row["seconds"] for row in rows)
-    print(f"{'all notebooks':<40} {total:>8.1f}")
+    print(f"{'all notebooks':<58} {total:>8.1f}")
 
 
 def notebook_facts(path: Path) -> tuple[str, str]:
@@ -93,6 +93,26 @@ def update_teaching(rows: list[dict[str, object]], machine: dict[str, object], p
     path.write_text(TIMINGS.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8")
 
 
+MEMORY_RESULTS = HERE / "results" / "memory.json"
+MEMORY_TABLE = re.compile(r"(<!-- memory-table:start -->\n).*?(<!-- memory-table:end -->)", re.S)
+
+
+def update_memory_table() -> None:
+    """Rewrite README.md's memory-guide table from ``benchmarks/results/memory.json``."""
+    if not MEMORY_RESULTS.is_file():
+        return
+    models = json.loads(MEMORY_RESULTS.read_text(encoding="utf-8"))["models"]
+    header = " | ".join(f"{m['model']} ({m['parameters'] / 1e6:.1f} M parameters)" for m in models)
+    lines = [f"| batch size | {header} |", "|---" * (len(models) + 1) + "|"]
+    for i, row in enumerate(models[0]["rows"]):
+        cells = " | ".join(f"{m['rows'][i]['peak_rss_mb']:,.0f} MB" for m in models)
+        lines.append(f"| {row['batch_size']} | {cells} |")
+    text = README.read_text(encoding="utf-8")
+    README.write_text(
+        MEMORY_TABLE.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8"
+    )
+
+
 def main() -> int:
     rows = measure_notebooks()
     print_table(rows)
@@ -105,6 +125,11 @@ def main() -> int:
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)
+    update_memory_table()
+    over = [row["notebook"] for row in rows if row["seconds"] > MAX_SECONDS or row["peak_rss_mb"] > MAX_RSS_MB]
+    if over:
+        print(f"\nover the targets ({MAX_SECONDS:.0f} s, {MAX_RSS_MB:.0f} MB): {', '.join(map(str, over))}")
+        return 1
     return 0
 
 
