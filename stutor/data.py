@@ -114,12 +114,30 @@ def load_sts_pairs() -> Dataset:
     )
 
 
-def _fallback_message(wanted: str, used: str) -> str:
+def fallback_message(wanted: str, used: str) -> str:
+    """The one line printed when a Hub data set is out of reach.
+
+    Args:
+        wanted: the Hub name that was asked for.
+        used: what is used instead.
+
+    Returns:
+        The message.
+    """
     return f"Hugging Face Hub out of reach: using the bundled {used} instead of {wanted}."
 
 
-def _load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None:
-    """Load ``source`` (a local file or a Hub name); None when the Hub cannot be reached."""
+def load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None:
+    """Load a data set from a local file or the Hub, never waiting long for the Hub.
+
+    Args:
+        source: a local .json/.jsonl/.parquet/.csv/.tsv file, or a Hub data set name.
+        hub_name: the Hub name this loader expects (used in error messages).
+        split: the split to load from the Hub.
+
+    Returns:
+        The rows, or None when the Hub cannot be reached (the caller falls back).
+    """
     from datasets import load_dataset
 
     from stutor.models import hub_status
@@ -202,10 +220,10 @@ def load_qqp_triplets(
     """
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive integer or None, not {limit!r}.")
-    raw = _load_source(source, QQP_TRIPLETS, "train")
+    raw = load_source(source, QQP_TRIPLETS, "train")
     if raw is None:
         if verbose:
-            print(_fallback_message(QQP_TRIPLETS, "paraphrase-group triplets (train split)"))
+            print(fallback_message(QQP_TRIPLETS, "paraphrase-group triplets (train split)"))
         triplets = bundled_triplets("train")
         return triplets.select(range(min(limit, len(triplets)))) if limit else triplets
     if limit is not None:
@@ -252,10 +270,10 @@ def load_stsb(split: str = "test", source: str | Path = STSB, *, verbose: bool =
         A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``score`` in 0-1.
     """
     _check_split(split, STSB_SPLITS)
-    raw = _load_source(source, STSB, split)
+    raw = load_source(source, STSB, split)
     if raw is None:
         if verbose:
-            print(_fallback_message(STSB, "scored sentence pairs"))
+            print(fallback_message(STSB, "scored sentence pairs"))
         pairs = load_sts_pairs()
         return pairs.remove_columns("score").add_column("score", [score / 5.0 for score in pairs["score"]])
     return parse_stsb(raw)

@@ -579,7 +579,7 @@ def _loss_name(answer: Any) -> str:
     from stutor import losses
 
     try:
-        return losses._loss_name(answer)
+        return losses.loss_name(answer)
     except (TypeError, ValueError):
         _hint("the answer is a loss: its class name (a string), its class, or a built loss.")
 

@@ -221,7 +221,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
 LOSS_NAMES: tuple[str, ...] = tuple(dict.fromkeys(option.name for option in LOSS_TABLE))
 
 
-def _loss_name(loss_or_name: Any) -> str:
+def loss_name(loss_or_name: Any) -> str:
     """The class name of a loss given as a name, a class or an instance (wrappers unwrapped)."""
     from sentence_transformers.sentence_transformer import losses
 
@@ -235,7 +235,7 @@ def _loss_name(loss_or_name: Any) -> str:
         return loss_or_name.__name__
     inner = getattr(loss_or_name, "loss", None)  # MatryoshkaLoss, AdaptiveLayerLoss wrap another loss
     if type(loss_or_name).__name__ in ("MatryoshkaLoss", "AdaptiveLayerLoss", "Matryoshka2dLoss") and inner is not None:
-        return _loss_name(inner)
+        return loss_name(inner)
     if hasattr(loss_or_name, "forward"):
         return type(loss_or_name).__name__
     raise TypeError(f"Expected a loss (name, class or instance), not {type(loss_or_name).__name__}.")
@@ -307,7 +307,7 @@ def batch_sampler_for(loss_or_name: Any) -> BatchSamplers:
     Raises:
         ValueError: a name that is no sentence-transformers loss.
     """
-    name = _loss_name(loss_or_name)
+    name = loss_name(loss_or_name)
     options = [option for option in LOSS_TABLE if option.name == name]
     return options[0].sampler if options else BatchSamplers.BATCH_SAMPLER
 
@@ -335,7 +335,7 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
             family) needs at least 2 classes with 2 sentences each. The message says what the data
             looks like, what the loss expects and which losses would fit.
     """
-    name = _loss_name(loss_or_name)
+    name = loss_name(loss_or_name)
     options = _options_for(name)
     dataset = as_dataset(dataset)
     report = detect_case(dataset)
@@ -393,7 +393,7 @@ def build_loss(loss: str | LossOption, model: Any, dataset: Dataset | None = Non
     """
     from sentence_transformers.sentence_transformer import losses
 
-    name = loss.name if isinstance(loss, LossOption) else _loss_name(loss)
+    name = loss.name if isinstance(loss, LossOption) else loss_name(loss)
     _options_for(name)
     if not hasattr(model, "get_embedding_dimension"):
         raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")

@@ -382,9 +382,9 @@ def _check_same_run(args: argparse.Namespace, saved: Path) -> None:
 
 def _load_rows(source: str, schema: str | None, split: str, fallback: str) -> tuple[Any, str | None]:
     """Rows of a Hub name or local file in the trainer's layout, or (None, message) when the Hub is out of reach."""
-    raw = data._load_source(source, source, split)
+    raw = data.load_source(source, source, split)
     if raw is None:
-        return None, data._fallback_message(source, fallback)
+        return None, data.fallback_message(source, fallback)
     if schema is not None:
         return cases.convert(raw, schema), None
     try:

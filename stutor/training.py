@@ -300,7 +300,7 @@ def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
             f"{type(loss).__name__} was built for another model; build it for the model you train: "
             f"{type(loss).__name__}(model)."
         )
-    name = losses._loss_name(loss)
+    name = losses.loss_name(loss)
     if name in losses.LOSS_NAMES:
         losses.check_loss_fits(loss, dataset)
     else:  # a loss outside the course's table: at least check the data layout
