@@ -41,7 +41,9 @@ unit: setup browser
 notebooks: setup
 	$(OFFLINE) $(QUIET) $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg notebooks
 
-test: lint unit notebooks
+# Unit tests and notebooks run side by side (two pytest processes on the two cores): about 3 minutes instead of 4.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks
 
 bench: setup
 	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/run_all.py
