@@ -3,7 +3,7 @@
 Each module holds one concept and names the notebook that teaches it:
 
 - ``stutor.models``: which model the course uses, and building one from modules (notebook 01)
-- ``stutor.texts``: checks on the texts passed in (notebook 01)
+- ``stutor.texts`` and ``stutor.checks``: checks on the texts and numbers passed in (notebook 01 on)
 - ``stutor.layers``: the Transformer module against the raw Hugging Face model (notebook 02)
 - ``stutor.costs``: cross-encoder against bi-encoder cost, measured (notebook 03)
 - ``stutor.evaluation``: Spearman scores of sentence-embedding methods, STS files (notebook 03)

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from stutor.checks import check_positive
 from stutor.layers import masked_mean_pooling
 from stutor.texts import check_texts
 
@@ -270,8 +271,7 @@ def embed(model, texts: Sequence[str], methods: Sequence[str] | str | None = Non
     """
     chosen = _check_methods(methods)
     texts = check_texts(texts)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
+    check_positive("batch_size", batch_size)
     return _forward_methods(model, texts, chosen, batch_size)
 
 

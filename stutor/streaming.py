@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stutor import runtime
+from stutor.checks import check_positive
 
 FORMAT_VERSION = 1
 DEFAULT_BATCH_SIZE = 32
@@ -250,11 +251,6 @@ def distributed_rank(rank: int | None = None, world_size: int | None = None) -> 
     return rank, world_size
 
 
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}.")
-
-
 def _chunk_rows(chunk: int, n_lines: int, chunk_lines: int) -> int:
     return min(chunk_lines, n_lines - chunk * chunk_lines)
 
@@ -453,9 +449,9 @@ def encode_file(
     rank, world_size = distributed_rank(rank, world_size)
     # An existing output is looked at by rank 0 only (in _prepare): the others may see it half created.
     text_path, out_path = check_input(text_path), check_output(out_path, resume=False)
-    _positive("batch_size", batch_size)
+    check_positive("batch_size", batch_size)
     if chunk_lines is not None:
-        _positive("chunk_lines", chunk_lines)
+        check_positive("chunk_lines", chunk_lines)
     if text_path.resolve() == out_path.resolve():
         raise ValueError("The output would overwrite the input file; choose another output path.")
     _dimension(model)

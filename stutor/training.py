@@ -21,7 +21,6 @@ import ctypes
 import functools
 import gc
 import io
-import math
 import os
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stutor import runtime
+from stutor.checks import check_positive
 
 if TYPE_CHECKING:  # pragma: no cover
     from datasets import Dataset
@@ -188,12 +188,6 @@ def static_embedding_model(model: Any = None) -> Any:
     return SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
 
-def _positive(name: str, value: Any, kind: type = Real) -> None:
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
-        noun = "a positive integer" if kind is int else "a positive number"
-        raise ValueError(f"{name} must be {noun}, not {value!r}.")
-
-
 def _check_numbers(
     epochs: Any,
     batch_size: Any,
@@ -204,9 +198,9 @@ def _check_numbers(
     logging_steps: Any,
     max_steps: Any,
 ) -> None:
-    _positive("epochs", epochs)
-    _positive("batch_size", batch_size, int)
-    _positive("learning_rate", learning_rate)
+    check_positive("epochs", epochs, Real)
+    check_positive("batch_size", batch_size)
+    check_positive("learning_rate", learning_rate, Real)
     if isinstance(warmup_ratio, bool) or not isinstance(warmup_ratio, Real) or not 0.0 <= warmup_ratio < 1.0:
         raise ValueError(
             f"warmup_ratio is a fraction of the training steps, from 0 (no warmup) up to but not including 1, "
@@ -214,10 +208,10 @@ def _check_numbers(
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}.")
-    _positive("logging_steps", logging_steps, int)
+    check_positive("logging_steps", logging_steps)
     for name, value in (("eval_steps", eval_steps), ("max_steps", max_steps)):
         if value is not None:
-            _positive(name, value, int)
+            check_positive(name, value)
 
 
 def _check_output_dir(output_dir: str | Path | None) -> Path | None:
@@ -238,7 +232,7 @@ def _check_output_dir(output_dir: str | Path | None) -> Path | None:
 
 def _check_checkpoints(save_steps: Any, resume_from_checkpoint: Any, target: Path | None) -> Path | None:
     if save_steps is not None:
-        _positive("save_steps", save_steps, int)
+        check_positive("save_steps", save_steps)
         if target is None:
             raise ValueError(
                 "save_steps needs an output_dir: the checkpoints are written to <output_dir>/checkpoint-N."
