@@ -28,9 +28,9 @@ def evaluate_file(path: Path):
     Returns:
         The :class:`stutor.evaluation.STSResult`.
     """
-    from stutor import evaluation, models
+    from stutor import evaluation, models, sources
 
-    pairs = evaluation.read_stsb_tsv(path)
+    pairs = sources.read_stsb_tsv(path)
     model = models.load_pretrained_sentence_transformer()
     return evaluation.evaluate_sts(model, pairs, data_name=f"STS benchmark ({path.name})")
 

@@ -1,4 +1,4 @@
-"""The four shapes of training data, how to recognise them, and converters from real Hub schemas.
+"""The four shapes of training data and how to recognise them.
 
 A Sentence Transformer learns from examples that say which texts belong together. Almost every
 data set has one of four shapes (the *cases*):
@@ -10,10 +10,12 @@ data set has one of four shapes (the *cases*):
 
 ``SentenceTransformerTrainer`` reads the *input columns first, in order* (their names do not
 matter, their position does), and the label from a column named ``label`` or ``score``.
-:func:`detect_case` checks a data set in that layout and says which case it is and why;
-:func:`convert` turns the raw schemas of real Hub data sets into it; :func:`to_input_examples`
-builds the legacy ``InputExample`` list of ``model.fit``; :func:`bundled_case` derives every
-case from the bundled paraphrase groups, so all four work offline.
+:func:`detect_case` checks a data set in that layout, value by value, and says which case it
+is and why; its :class:`CaseReport` is what later steps (choosing and checking a loss, training)
+take, so that a data set is scanned once. :func:`to_input_examples` builds the legacy
+``InputExample`` list of ``model.fit``. Converting the raw schemas of Hub data sets into this
+layout is :mod:`stutor.schemas`; every case derived from the bundled groups is
+:func:`stutor.data.bundled_case`.
 
 Taught in: notebook 04 (and notebook 05, which picks a loss for each case).
 """
@@ -21,14 +23,14 @@ Taught in: notebook 04 (and notebook 05, which picks a loss for each case).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset
 
-from stutor import data
+from stutor.checks import as_dataset
 
 LABEL_COLUMNS = ("label", "score")
 
@@ -127,41 +129,18 @@ class CaseReport:
         return f"Case {self.case.value} ({self.kind}): {self.reason}"
 
 
-def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
-    """Accept a ``Dataset`` or a non-empty list of dicts; refuse a ``DatasetDict`` and anything else.
-
-    Args:
-        rows: the data.
-        what: how to call it in error messages.
-
-    Returns:
-        A ``datasets.Dataset``.
-    """
-    if isinstance(rows, DatasetDict):
-        raise TypeError(
-            f"The {what} is a DatasetDict with splits {list(rows)}; pick one split, e.g. dataset[{next(iter(rows))!r}]."
-        )
-    if isinstance(rows, Dataset):
-        return rows
-    if isinstance(rows, Sequence) and not isinstance(rows, str) and all(isinstance(r, Mapping) for r in rows):
-        if not rows:
-            raise ValueError(f"The {what} is empty: it has no rows. Pass at least one example.")
-        return Dataset.from_list([dict(r) for r in rows])
-    raise TypeError(f"The {what} must be a datasets.Dataset or a list of dicts, not {type(rows).__name__}.")
-
-
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r:.60}"
 
 
-def _check_text_column(dataset: Dataset, column: str) -> None:
+def check_text_column(dataset: Dataset, column: str) -> None:
     for index, value in enumerate(dataset[column]):
         if not isinstance(value, str):
             raise TypeError(
-                f"Column {column!r} row {index} holds {_describe(value)}, not text. The trainer reads every column "
+                f"Column {column!r} row {index} holds {describe(value)}, not text. The trainer reads every column "
                 f"except {' / '.join(LABEL_COLUMNS)} as input text: name the label column 'label' (classes) or "
                 f"'score' (floats), remove other columns with dataset.remove_columns([{column!r}]), or convert a raw "
-                "Hub schema with stutor.cases.convert()."
+                "Hub schema with stutor.schemas.convert()."
             )
         if not value.strip():
             raise ValueError(f"Column {column!r} row {index} is an empty string; every input text must be non-empty.")
@@ -177,7 +156,7 @@ def _label_type(dataset: Dataset, column: str) -> tuple[LabelType, int | None]:
                 else " Convert it to int (classes) or float (scores)."
             )
             raise TypeError(
-                f"Column {column!r} row {index} holds {_describe(value)}; labels must be integers (classes) "
+                f"Column {column!r} row {index} holds {describe(value)}; labels must be integers (classes) "
                 f"or floats (similarity scores in 0-1).{hint}"
             )
     if all(isinstance(value, int) for value in values):
@@ -218,7 +197,7 @@ def detect_case(dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
             four cases (e.g. a labelled triplet).
 
     Example:
-        >>> print(detect_case(data.bundled_triplets("dev")))  # doctest: +ELLIPSIS
+        >>> print(detect_case(data.group_triplets("dev")))  # doctest: +ELLIPSIS
         Case 4 (triplet ...
     """
     dataset = as_dataset(dataset)
@@ -233,7 +212,7 @@ def detect_case(dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
     label_column = labels[0] if labels else None
     texts = tuple(c for c in dataset.column_names if c != label_column)
     for column in texts:
-        _check_text_column(dataset, column)
+        check_text_column(dataset, column)
     label_type, num_labels = _label_type(dataset, label_column) if label_column else (LabelType.NONE, None)
     shown = ", ".join(repr(c) for c in texts)
     seen = f"{len(texts)} text column{'' if len(texts) == 1 else 's'} ({shown})" + (
@@ -290,321 +269,3 @@ def to_input_examples(dataset: Dataset | Sequence[Mapping[str, Any]]) -> list:
         )
         for row in dataset
     ]
-
-
-# --- converters from real Hub schemas ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A raw data set schema found on the Hugging Face Hub, and how to convert it.
-
-    Attributes:
-        name: the short name to pass to :func:`convert`.
-        source: where data in this shape comes from.
-        case: the case it converts to by default.
-        shape: what one raw row looks like.
-        columns: the top-level columns it needs.
-        optional: columns it may also have, dropped by the converter.
-        example: one row in that exact shape (written for this course).
-        converter: the function that does the conversion.
-        other_columns_are_labels: any other column is a candidate label column (text classification).
-    """
-
-    name: str
-    source: str
-    case: Case
-    shape: str
-    columns: tuple[str, ...]
-    optional: tuple[str, ...]
-    example: dict[str, Any]
-    converter: Callable[..., Dataset]
-    other_columns_are_labels: bool = False
-
-    def convert(self, rows: Dataset | Sequence[Mapping[str, Any]], **options: Any) -> Dataset:
-        """Check the columns, then convert the rows into the trainer's layout."""
-        dataset = as_dataset(rows, f"{self.name} data")
-        if dataset.num_rows == 0:
-            raise ValueError(f"The {self.name} data is empty (0 rows); it needs at least one row like {self.shape}.")
-        missing = [c for c in self.columns if c not in dataset.column_names]
-        extra = [c for c in dataset.column_names if c not in self.columns + self.optional]
-        extra = [] if self.other_columns_are_labels else extra
-        if missing or extra:
-            problem = f"misses {missing}" if missing else f"has unexpected column(s) {extra}"
-            raise ValueError(
-                f"The data has columns {dataset.column_names} and {problem}; the {self.name} schema ({self.source}) "
-                f"is {self.shape}. Remove other columns with dataset.remove_columns([...])."
-            )
-        result = self.converter(
-            dataset.remove_columns([c for c in self.optional if c in dataset.column_names]), **options
-        )
-        detect_case(result)  # every converted data set is checked once more
-        return result
-
-
-def _qqp(dataset: Dataset, *, all_combinations: bool = False) -> Dataset:
-    return data.qqp_to_triplets(dataset, all_combinations=all_combinations)
-
-
-def _compression(dataset: Dataset) -> Dataset:
-    anchors, positives = [], []
-    for index, item in enumerate(dataset["set"]):
-        if not isinstance(item, list) or len(item) != 2 or not all(isinstance(t, str) and t.strip() for t in item):
-            raise ValueError(
-                f"Row {index} has set={item!r:.80}; sentence-compression rows hold exactly two non-empty strings: "
-                "[sentence, compressed sentence]."
-            )
-        anchors.append(item[0])
-        positives.append(item[1])
-    return Dataset.from_dict({"anchor": anchors, "positive": positives})
-
-
-def _quora(dataset: Dataset, *, positives_only: bool = False) -> Dataset:
-    labels = dataset["is_duplicate"]
-    for index, value in enumerate(labels):
-        if isinstance(value, bool) or value not in (0, 1) or isinstance(value, float):
-            raise ValueError(f"Row {index} has is_duplicate={value!r}; Quora pairs use the integers 0 and 1.")
-    pairs = Dataset.from_dict(
-        {"sentence1": dataset["question1"], "sentence2": dataset["question2"], "label": [int(v) for v in labels]}
-    )
-    if not positives_only:
-        return pairs
-    duplicates = pairs.filter(lambda row: row["label"] == 1)
-    if duplicates.num_rows == 0:
-        raise ValueError("positives_only=True but no row has is_duplicate=1: there are no positive pairs to keep.")
-    return duplicates.select_columns(["sentence1", "sentence2"]).rename_columns(
-        {"sentence1": "anchor", "sentence2": "positive"}
-    )
-
-
-def _text_class(dataset: Dataset, *, label_column: str | None = None) -> Dataset:
-    label_columns = [c for c in dataset.column_names if c != "text"]
-    if not label_columns:
-        raise ValueError("The data has only a 'text' column; text classification needs an integer label column too.")
-    if label_column is None:
-        if len(label_columns) != 1:
-            raise ValueError(
-                f"The data has several label columns {label_columns}; choose one, e.g. "
-                f"convert(rows, 'text_classification', label_column={label_columns[0]!r})."
-            )
-        label_column = label_columns[0]
-    if label_column not in label_columns:
-        raise ValueError(f"label_column={label_column!r} is not a column; choose one of {label_columns}.")
-    _check_text_column(dataset, "text")
-    values = dataset[label_column]
-    bad = next((v for v in values if isinstance(v, bool) or not isinstance(v, int)), None)
-    if bad is not None or any(v < 0 for v in values):
-        shown = bad if bad is not None else min(values)
-        raise TypeError(
-            f"Column {label_column!r} holds {_describe(shown)}; a class label is an integer 0, 1, 2, ... "
-            "(map names to ids with dataset.class_encode_column)."
-        )
-    return Dataset.from_dict({"sentence": dataset["text"], "label": values})
-
-
-def _nli_triplet(dataset: Dataset) -> Dataset:
-    return dataset.select_columns(["anchor", "positive", "negative"])
-
-
-SCHEMAS: dict[str, Schema] = {
-    schema.name: schema
-    for schema in (
-        Schema(
-            "qqp_triplets",
-            "embedding-data/QQP_triplets (the reference tutorial's data)",
-            Case.TRIPLET,
-            '{"set": {"query": str, "pos": [str, ...], "neg": [str, ...]}}',
-            ("set",),
-            (),
-            {
-                "set": {
-                    "query": "How do I get better at chess?",
-                    "pos": ["What is the best way to improve my chess game?"],
-                    "neg": ["Who invented chess?", "How do I get better at poker?"],
-                }
-            },
-            _qqp,
-        ),
-        Schema(
-            "sentence_compression",
-            "embedding-data/sentence-compression",
-            Case.POSITIVE_PAIR,
-            '{"set": [sentence, compressed sentence]}',
-            ("set",),
-            (),
-            {
-                "set": [
-                    "The city council voted on Tuesday night to extend the opening hours of the public library.",
-                    "Council extends library hours.",
-                ]
-            },
-            _compression,
-        ),
-        Schema(
-            "stsb",
-            "sentence-transformers/stsb",
-            Case.LABELLED_PAIR,
-            '{"sentence1": str, "sentence2": str, "score": float in 0-1}',
-            ("sentence1", "sentence2", "score"),
-            (),
-            {"sentence1": "A dog runs on the beach.", "sentence2": "A dog is running along the sand.", "score": 0.84},
-            lambda dataset: data.parse_stsb(dataset),
-        ),
-        Schema(
-            "quora_duplicates",
-            "Quora Question Pairs (quora_duplicate_questions.tsv, as on Kaggle)",
-            Case.LABELLED_PAIR,
-            '{"question1": str, "question2": str, "is_duplicate": 0 or 1} (id, qid1, qid2 dropped)',
-            ("question1", "question2", "is_duplicate"),
-            ("id", "qid1", "qid2"),
-            {
-                "id": 0,
-                "qid1": 1,
-                "qid2": 2,
-                "question1": "How can I learn to cook?",
-                "question2": "What is the best way to start cooking at home?",
-                "is_duplicate": 1,
-            },
-            _quora,
-        ),
-        Schema(
-            "text_classification",
-            "single sentences with a class, like TREC (CogComp/trec: text, coarse_label, fine_label)",
-            Case.LABELLED_SENTENCE,
-            '{"text": str, <label column>: int} (one or more integer label columns; pick one)',
-            ("text",),
-            (),
-            {"text": "Who wrote the novel Frankenstein?", "coarse_label": 3, "fine_label": 29},
-            _text_class,
-            other_columns_are_labels=True,
-        ),
-        Schema(
-            "all_nli_triplet",
-            "sentence-transformers/all-nli, subset 'triplet'",
-            Case.TRIPLET,
-            '{"anchor": str, "positive": str, "negative": str}',
-            ("anchor", "positive", "negative"),
-            (),
-            {
-                "anchor": "A woman is reading a book in a park.",
-                "positive": "Someone is reading outdoors.",
-                "negative": "A woman is swimming in the sea.",
-            },
-            _nli_triplet,
-        ),
-    )
-}
-
-
-def detect_schema(rows: Dataset | Sequence[Mapping[str, Any]]) -> Schema:
-    """Recognise which known raw schema some rows are in, from their columns and first value.
-
-    Args:
-        rows: a ``Dataset`` or a list of dicts.
-
-    Returns:
-        The matching :class:`Schema` from :data:`SCHEMAS`.
-
-    Raises:
-        ValueError: no rows, or columns that match no known schema (the message lists them all).
-    """
-    dataset = as_dataset(rows)
-    if dataset.num_rows == 0:
-        raise ValueError(f"The data is empty (columns {dataset.column_names}, 0 rows); nothing to recognise.")
-    columns = set(dataset.column_names)
-    if columns == {"set"}:
-        first = dataset[0]["set"]
-        if isinstance(first, Mapping):
-            return SCHEMAS["qqp_triplets"]
-        if isinstance(first, list):
-            return SCHEMAS["sentence_compression"]
-    for name in ("stsb", "quora_duplicates", "all_nli_triplet"):
-        schema = SCHEMAS[name]
-        if set(schema.columns) <= columns <= set(schema.columns + schema.optional):
-            return schema
-    if "text" in columns and len(columns) > 1:
-        return SCHEMAS["text_classification"]
-    known = "; ".join(f"{s.name}: {s.shape}" for s in SCHEMAS.values())
-    raise ValueError(
-        f"Columns {dataset.column_names} match no known schema. Known schemas: {known}. Data already in the "
-        "trainer's layout needs no conversion: check it with detect_case()."
-    )
-
-
-def convert(rows: Dataset | Sequence[Mapping[str, Any]], schema: str | None = None, **options: Any) -> Dataset:
-    """Convert raw rows of a known Hub schema into the trainer's column layout.
-
-    Args:
-        rows: a ``Dataset`` or a list of dicts in one of the :data:`SCHEMAS`.
-        schema: the schema name; None detects it with :func:`detect_schema`.
-        **options: converter options: ``all_combinations`` (qqp_triplets: every pos x neg
-            instead of one triplet per query), ``positives_only`` (quora_duplicates: keep the
-            duplicates as case-2 pairs), ``label_column`` (text_classification).
-
-    Returns:
-        A ``datasets.Dataset``: text columns first, then ``label``/``score`` if any.
-
-    Raises:
-        ValueError: an unknown schema name, or rows that do not fit the schema (the message shows
-            what the data looks like and what was expected).
-    """
-    if schema is None:
-        chosen = detect_schema(rows)
-    elif schema in SCHEMAS:
-        chosen = SCHEMAS[schema]
-    else:
-        raise ValueError(f"Unknown schema {schema!r}. Choose one of {sorted(SCHEMAS)} or None to detect it.")
-    return chosen.convert(rows, **options)
-
-
-# --- the four cases from the bundled paraphrase groups ------------------------------------
-
-
-def _group_label() -> dict[str, int]:
-    return {gid: index for index, gid in enumerate(sorted(data.load_paraphrase_groups()["id"]))}
-
-
-def bundled_case(case: Case | int | str, split: str | None = "train", *, label_type: str = "class") -> Dataset:
-    """Derive a data set of one case from the bundled data, in the trainer's layout.
-
-    - case 1 ``label_type="class"``: per group, (question, paraphrase, 1) and (question, hard negative, 0);
-      ``label_type="score"``: the bundled scored pairs with scores scaled to 0-1 (they have no split);
-    - case 2: per group, (question, paraphrase);
-    - case 3: every paraphrase with its group number as the class;
-    - case 4: :func:`stutor.data.bundled_triplets` (question, paraphrase, hard negative).
-
-    Args:
-        case: the case (see :meth:`Case.parse`).
-        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
-        label_type: ``"class"`` or ``"score"`` (case 1 only).
-
-    Returns:
-        A ``datasets.Dataset``.
-    """
-    case = Case.parse(case)
-    if label_type not in ("class", "score"):
-        raise ValueError(f"label_type must be 'class' or 'score', not {label_type!r}.")
-    if label_type == "score" and case is not Case.LABELLED_PAIR:
-        raise ValueError(f"label_type='score' exists only for case 1 (labelled pairs), not {case}.")
-    if case is Case.TRIPLET:
-        return data.bundled_triplets(split)
-    if case is Case.LABELLED_PAIR and label_type == "score":
-        pairs = data.load_sts_pairs()
-        return Dataset.from_dict(
-            {**pairs.select_columns(["sentence1", "sentence2"]).to_dict(), "score": [s / 5.0 for s in pairs["score"]]}
-        )
-    groups = data.load_paraphrase_groups(split)
-    if case is Case.POSITIVE_PAIR:
-        return Dataset.from_dict(
-            {"anchor": [g["paraphrases"][0] for g in groups], "positive": [g["paraphrases"][1] for g in groups]}
-        )
-    if case is Case.LABELLED_PAIR:
-        rows = []
-        for g in groups:
-            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["paraphrases"][1], "label": 1})
-            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["hard_negatives"][0], "label": 0})
-        return Dataset.from_list(rows)
-    labels = _group_label()
-    return Dataset.from_list(
-        [{"sentence": text, "label": labels[g["id"]]} for g in groups for text in g["paraphrases"]]
-    )

@@ -1,25 +1,173 @@
-"""Checks on the numbers a learner passes in, done before any model work starts.
+"""Checks on what a learner passes in, done once, where it enters, before any model work starts.
 
-Taught in: every notebook that trains or encodes (batch sizes, epochs, learning rates).
+Every public function of the course checks its arguments with these helpers, so that a bad value
+gets one clear ``ValueError``/``TypeError`` naming the argument and the fix, never a traceback from
+torch, transformers or datasets. The commands in :mod:`stutor.cli` call the same helpers on their
+parsed options.
+
+Taught in: notebook 01 (what ``encode`` accepts) and every notebook that trains or encodes.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
+from numbers import Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datasets import Dataset
 
 
-def check_positive(name: str, value: Any, kind: type = int) -> None:
+def _is_number(value: Any, kind: type) -> bool:
+    return not isinstance(value, bool) and isinstance(value, kind) and math.isfinite(value)
+
+
+def check_positive(name: str, value: Any, kind: type = int, *, optional: bool = False) -> None:
     """Refuse anything but a positive, finite number of the right kind.
 
     Args:
         name: how the argument is called in the error message.
         value: the value to check; ``bool`` is refused even though it is an ``int``.
         kind: ``int`` for counts (batch size, steps), ``numbers.Real`` for rates.
+        optional: also accept None.
 
     Raises:
         ValueError: not a positive finite number of that kind (the message names the argument).
     """
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
+    if optional and value is None:
+        return
+    if not _is_number(value, kind) or value <= 0:
         noun = "a positive integer" if kind is int else "a positive number"
-        raise ValueError(f"{name} must be {noun}, not {value!r}.")
+        raise ValueError(f"{name} must be {noun}{' or None' if optional else ''}, not {value!r}.")
+
+
+def check_non_negative_int(name: str, value: Any, *, what: str = "") -> None:
+    """Refuse anything but an integer >= 0 (a seed, a count that may be zero).
+
+    Args:
+        name: the argument's name in the message.
+        value: the value to check (``bool`` is refused).
+        what: what the number counts, added to the message.
+
+    Raises:
+        ValueError: not an integer >= 0.
+    """
+    if not _is_number(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer{f' ({what})' if what else ''}, not {value!r}.")
+
+
+def check_fraction(name: str, value: Any, *, hint: str = "") -> None:
+    """Refuse anything but a number from 0 up to, but not including, 1.
+
+    Args:
+        name: the argument's name in the message.
+        value: the value to check.
+        hint: one sentence added to the message (what a usual value is).
+
+    Raises:
+        ValueError: not a number in [0, 1).
+    """
+    if not _is_number(value, Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number from 0 up to but not including 1, not {value!r}.{hint}")
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any], *, allow_none: bool = False) -> None:
+    """Refuse a value that is not one of ``choices``; the message lists them.
+
+    Raises:
+        ValueError: an unknown value.
+    """
+    if (allow_none and value is None) or value in choices:
+        return
+    extra = " (or None for all)" if allow_none else ""
+    raise ValueError(f"Unknown {name} {value!r}. Choose one of {tuple(choices)}{extra}.")
+
+
+def check_texts(texts: Sequence[str] | str, *, name: str = "texts", allow_empty_strings: bool = False) -> list[str]:
+    """Validate a list of texts and return it as a plain list.
+
+    Args:
+        texts: a non-empty list (or tuple) of strings. A single string is refused, because
+            iterating it would yield characters.
+        name: how the argument is called in error messages.
+        allow_empty_strings: accept ``""`` items.
+
+    Returns:
+        The texts as a ``list[str]``.
+
+    Raises:
+        TypeError: not a list of strings (the message names the first bad item).
+        ValueError: an empty list or an empty string.
+    """
+    if isinstance(texts, str):
+        raise TypeError(f"{name} must be a list of strings, not a single string: wrap it as [{texts[:40]!r}].")
+    if texts is None or not isinstance(texts, Sequence):
+        raise TypeError(f"{name} must be a list of strings, not {type(texts).__name__}.")
+    items = list(texts)
+    if not items:
+        raise ValueError(f"{name} is empty: pass at least one string.")
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(
+                f"{name}[{index}] is {type(item).__name__} ({item!r:.40}), not str: convert it with str() or remove it."
+            )
+        if not allow_empty_strings and not item.strip():
+            raise ValueError(f"{name}[{index}] is an empty string: remove it or write some text.")
+    return items
+
+
+def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
+    """Accept a ``Dataset`` or a non-empty list of dicts; refuse a ``DatasetDict`` and anything else.
+
+    Args:
+        rows: the data.
+        what: how to call it in error messages.
+
+    Returns:
+        A ``datasets.Dataset``.
+    """
+    from datasets import Dataset, DatasetDict
+
+    if isinstance(rows, DatasetDict):
+        raise TypeError(
+            f"The {what} is a DatasetDict with splits {list(rows)}; pick one split, e.g. dataset[{next(iter(rows))!r}]."
+        )
+    if isinstance(rows, Dataset):
+        return rows
+    if isinstance(rows, Sequence) and not isinstance(rows, str) and all(isinstance(r, Mapping) for r in rows):
+        if not rows:
+            raise ValueError(f"The {what} is empty: it has no rows. Pass at least one example.")
+        return Dataset.from_list([dict(r) for r in rows])
+    raise TypeError(f"The {what} must be a datasets.Dataset or a list of dicts, not {type(rows).__name__}.")
+
+
+def check_output_dir(output_dir: Any, *, name: str = "output_dir", optional: bool = True) -> Path | None:
+    """Check a folder that will be written to: a path, not a file, not under a file.
+
+    Args:
+        output_dir: the folder (created later if missing), or None when ``optional``.
+        name: the argument's name in messages (``--output-dir`` for the command).
+        optional: accept None (nothing is written).
+
+    Returns:
+        The folder as a ``Path`` (``~`` expanded), or None.
+
+    Raises:
+        TypeError: not a path.
+        ValueError: a file, or a folder under a file.
+    """
+    if output_dir is None and optional:
+        return None
+    if not isinstance(output_dir, str | Path) or not str(output_dir).strip():
+        raise TypeError(
+            f"{name} must be a folder path (str or Path){' or None' if optional else ''}, not {output_dir!r}."
+        )
+    path = Path(output_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name} {str(path)!r} is a file; pass a folder (it is created if missing).")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{name} {str(path)!r} lies under {str(parent)!r}, which is a file.")
+    return path

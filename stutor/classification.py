@@ -7,8 +7,9 @@ Three ways to use the same pretrained transformer on labelled data:
 - for pairs, a *cross-encoder* (one transformer reads both texts, one output) against a
   *bi-encoder* (each text embedded alone, cosine similarity, a threshold).
 
-This module holds the data (bundled topics and duplicate pairs, split by paraphrase group) and a
-small, seeded PyTorch fine-tuning loop for the sequence-classification models.
+This module holds a small, seeded PyTorch fine-tuning loop for the sequence-classification models
+and the threshold search of the bi-encoder; the data (bundled topics and duplicate pairs, split by
+paraphrase group) comes from :func:`stutor.data.topic_sentences` and :func:`stutor.data.duplicate_pairs`.
 
 Taught in: notebook 06.
 """
@@ -22,66 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stutor import data, triplets
+from stutor.checks import check_fraction, check_positive
 from stutor.training import release_memory
 
 if TYPE_CHECKING:  # pragma: no cover
-    from datasets import Dataset
-
-
-def topics() -> list[str]:
-    """The bundled topics, sorted; a topic's label is its position in this list.
-
-    Returns:
-        The 12 topic names.
-    """
-    return sorted(set(data.load_paraphrase_groups()["topic"]))
-
-
-def topic_sentences(split: str | None, per_group: int | None = None) -> Dataset:
-    """Every paraphrase of the groups of one split, labelled with its group's topic.
-
-    Args:
-        split: ``"train"``, ``"dev"``, ``"test"`` or None for all groups. Groups never cross
-            splits, so test sentences are new questions, not rewordings of training ones.
-        per_group: keep at most this many paraphrases per group; None keeps all.
-
-    Returns:
-        A ``datasets.Dataset`` with ``sentence``, ``label`` (int) and ``topic``.
-    """
-    from datasets import Dataset
-
-    if per_group is not None and (isinstance(per_group, bool) or not isinstance(per_group, int) or per_group <= 0):
-        raise ValueError(f"per_group must be a positive integer or None, not {per_group!r}.")
-    label_of = {topic: index for index, topic in enumerate(topics())}
-    rows = [
-        {"sentence": sentence, "label": label_of[group["topic"]], "topic": group["topic"]}
-        for group in data.load_paraphrase_groups(split)
-        for sentence in group["paraphrases"][:per_group]
-    ]
-    return Dataset.from_list(rows)
-
-
-def duplicate_pairs(split: str | None, per_group: int | None = None) -> Dataset:
-    """Duplicate-question pairs: two paraphrases of a group (1) and a question with its hard negative (0).
-
-    Built from :func:`stutor.triplets.group_triplets`: each triplet (anchor, positive, negative)
-    gives (anchor, positive, 1) and (anchor, negative, 0), so the classes are balanced.
-
-    Args:
-        split: ``"train"``, ``"dev"``, ``"test"`` or None.
-        per_group: at most this many triplets per group; None for one per paraphrase.
-
-    Returns:
-        A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``label`` (0 or 1).
-    """
-    from datasets import Dataset
-
-    rows = []
-    for row in triplets.group_triplets(split, per_group):
-        rows.append({"sentence1": row["anchor"], "sentence2": row["positive"], "label": 1})
-        rows.append({"sentence1": row["anchor"], "sentence2": row["negative"], "label": 0})
-    return Dataset.from_list(rows)
+    pass
 
 
 def _check_inputs(inputs: Any, labels: Any = None) -> list[Any]:
@@ -195,12 +141,9 @@ def fine_tune(
 
     items = _check_inputs(inputs, labels)
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_length", max_length)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, not {value!r}.")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, Real) or not learning_rate > 0:
-        raise ValueError(f"learning_rate must be a positive number, not {learning_rate!r}.")
-    if isinstance(warmup_ratio, bool) or not isinstance(warmup_ratio, Real) or not 0 <= warmup_ratio < 1:
-        raise ValueError(f"warmup_ratio must be a fraction in [0, 1), not {warmup_ratio!r}.")
+        check_positive(name, value)
+    check_positive("learning_rate", learning_rate, Real)
+    check_fraction("warmup_ratio", warmup_ratio)
     num_labels = int(model.config.num_labels)
     allowed = 2 if num_labels == 1 else num_labels
     bad = next((y for y in labels if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < allowed), None)

@@ -11,7 +11,6 @@ Taught in: notebook 03.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from stutor import runtime
-from stutor.texts import check_texts
+from stutor.checks import check_texts
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import CrossEncoder
@@ -148,27 +147,9 @@ def _check_pool(sentences: Sequence[str], sizes: list[int]) -> list[str]:
     if len(pool) < sizes[-1]:
         raise ValueError(
             f"Measuring n={sizes[-1]} needs {sizes[-1]} sentences, but only {len(pool)} were given: "
-            "pass more sentences (stutor.costs.bundled_sentences() has over 1,000) or smaller sizes."
+            "pass more sentences (stutor.data.all_sentences() has over 1,000) or smaller sizes."
         )
     return pool
-
-
-def bundled_sentences() -> list[str]:
-    """All distinct sentences of the bundled data, in a fixed order (for timing runs).
-
-    Returns:
-        Paraphrases, hard negatives and scored-pair sentences, without duplicates, sorted.
-    """
-    from stutor import data
-
-    texts: set[str] = set()
-    for group in data.load_paraphrase_groups():
-        texts.update(group["paraphrases"])
-        texts.update(group["hard_negatives"])
-    pairs = data.load_sts_pairs()
-    texts.update(pairs["sentence1"])
-    texts.update(pairs["sentence2"])
-    return sorted(texts)
 
 
 def build_cross_encoder(model: ModelChoice | str, *, max_length: int | None = None) -> CrossEncoder:
@@ -370,22 +351,6 @@ def fit_rate(timings: Sequence[Timing]) -> float:
         )
     items = _check_timings(timings, architecture)
     return 1.0 / _slope_through_origin([t.forward_passes for t in items], [t.forward_seconds for t in items])
-
-
-def growth_exponent(timings: Sequence[Timing]) -> float:
-    """Slope of log(seconds) against log(n): about 2 when time grows as n², about 1 as n.
-
-    Args:
-        timings: measurements of one architecture, at two or more sizes.
-
-    Returns:
-        The least-squares slope on the log-log scale.
-    """
-    items = _check_timings(timings, _architecture_of(timings))
-    xs = [math.log(t.n) for t in items]
-    ys = [math.log(t.seconds) for t in items]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,38 @@
-"""The course's data: bundled tutorial data written for this course, and the online loaders.
+"""The course's data: the bundled tutorial data and everything derived from it, and the online loaders.
 
-Bundled (``stutor/resources/``, no third-party text):
+Bundled (``stutor/resources/``, written for this course, no third-party text):
 
 - paraphrase groups: questions asked in several ways, a topic per group, and hard negatives
   (same topic, different intent), split into train/dev/test by group;
 - scored sentence pairs (0-5) for STS-style evaluation.
 
-Online, the loaders fetch what the reference tutorial uses (``embedding-data/QQP_triplets``)
-and the STS benchmark (``sentence-transformers/stsb``); when the Hub is out of reach they fall
-back to the bundled data and print one line saying so.
+Every data set the notebooks derive from the groups comes from here, per split: triplets
+(:func:`group_triplets`), the four cases (:func:`bundled_case`), topic-labelled sentences
+(:func:`topic_sentences`), duplicate pairs (:func:`duplicate_pairs`) and a sentence pool for
+timing runs (:func:`all_sentences`).
 
-Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 and 07 (triplets).
+Online, :func:`load_qqp_triplets` and :func:`load_stsb` fetch what the reference tutorial uses
+(``embedding-data/QQP_triplets``) and the STS benchmark (``sentence-transformers/stsb``); when the
+Hub is out of reach they fall back to the bundled data and print one line saying so.
+
+Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 (the four cases), 06 (topics,
+duplicate pairs) and 07 (triplets).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import random
-from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from datasets import Dataset
+
+from stutor import schemas, sources
+from stutor.cases import Case
+from stutor.checks import check_choice, check_positive
 
 SPLITS = ("train", "dev", "test")
 SPLIT_FRACTIONS = {"train": 0.7, "dev": 0.15, "test": 0.15}
@@ -51,9 +59,9 @@ def _groups() -> tuple[dict[str, Any], ...]:
     return tuple({**group, "split": split_of[group["id"]]} for group in groups)
 
 
-def _check_split(split: str | None, allowed: tuple[str, ...] = SPLITS) -> None:
-    if split is not None and split not in allowed:
-        raise ValueError(f"Unknown split {split!r}. Choose one of {allowed} (or None for all).")
+def _groups_of(split: str | None) -> list[dict[str, Any]]:
+    check_choice("split", split, SPLITS, allow_none=True)
+    return [group for group in _groups() if split is None or group["split"] == split]
 
 
 def load_paraphrase_groups(split: str | None = None) -> Dataset:
@@ -69,30 +77,132 @@ def load_paraphrase_groups(split: str | None = None) -> Dataset:
     Returns:
         A ``datasets.Dataset`` with one row per group.
     """
-    _check_split(split)
-    rows = [group for group in _groups() if split is None or group["split"] == split]
+    return Dataset.from_list(_groups_of(split))
+
+
+def group_triplets(split: str | None, per_group: int | None = None) -> Dataset:
+    """Triplets from the bundled paraphrase groups of one split, one negative per triplet.
+
+    In each group, paraphrase ``i`` is the anchor, paraphrase ``i + 1`` (wrapping round) its
+    positive and hard negative ``i`` (cycling through the group's hard negatives) its negative:
+    a question of the same topic with a different intent. ``per_group=1`` gives one triplet per
+    group: its first two paraphrases and its first hard negative.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
+        per_group: at most this many triplets per group; None for one per paraphrase.
+
+    Returns:
+        A ``datasets.Dataset`` with ``anchor``, ``positive`` and ``negative`` (strings).
+
+    Raises:
+        ValueError: an unknown split or a ``per_group`` that is not a positive integer.
+    """
+    check_positive("per_group", per_group, optional=True)
+    rows: dict[str, list[str]] = {"anchor": [], "positive": [], "negative": []}
+    for group in _groups_of(split):
+        paraphrases, negatives = group["paraphrases"], group["hard_negatives"]
+        count = len(paraphrases) if per_group is None else min(per_group, len(paraphrases))
+        for i in range(count):
+            rows["anchor"].append(paraphrases[i])
+            rows["positive"].append(paraphrases[(i + 1) % len(paraphrases)])
+            rows["negative"].append(negatives[i % len(negatives)])
+    return Dataset.from_dict(rows)
+
+
+def topics() -> list[str]:
+    """The bundled topics, sorted; a topic's label is its position in this list.
+
+    Returns:
+        The topic names.
+    """
+    return sorted({group["topic"] for group in _groups()})
+
+
+def topic_sentences(split: str | None, per_group: int | None = None) -> Dataset:
+    """Every paraphrase of the groups of one split, labelled with its group's topic.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for all groups. Groups never cross
+            splits, so test sentences are new questions, not rewordings of training ones.
+        per_group: keep at most this many paraphrases per group; None keeps all.
+
+    Returns:
+        A ``datasets.Dataset`` with ``sentence``, ``label`` (int) and ``topic``.
+    """
+    check_positive("per_group", per_group, optional=True)
+    label_of = {topic: index for index, topic in enumerate(topics())}
+    rows = [
+        {"sentence": sentence, "label": label_of[group["topic"]], "topic": group["topic"]}
+        for group in _groups_of(split)
+        for sentence in group["paraphrases"][:per_group]
+    ]
     return Dataset.from_list(rows)
 
 
-def bundled_triplets(split: str | None = None) -> Dataset:
-    """One (anchor, positive, negative) triplet per bundled group.
+def duplicate_pairs(split: str | None, per_group: int | None = None) -> Dataset:
+    """Duplicate-question pairs: two paraphrases of a group (1) and a question with its hard negative (0).
 
-    The anchor and positive are two paraphrases of the group's question; the negative is the
-    group's first hard negative (same topic, different intent), so the triplets are not trivial.
+    Built from :func:`group_triplets`: each triplet (anchor, positive, negative) gives
+    (anchor, positive, 1) and (anchor, negative, 0), so the classes are balanced.
 
     Args:
-        split: ``"train"``, ``"dev"``, ``"test"`` or None for all groups.
+        split: ``"train"``, ``"dev"``, ``"test"`` or None.
+        per_group: at most this many triplets per group; None for one per paraphrase.
 
     Returns:
-        A ``datasets.Dataset`` with columns ``anchor``, ``positive``, ``negative``.
+        A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``label`` (0 or 1).
     """
-    groups = load_paraphrase_groups(split)
-    return Dataset.from_dict(
-        {
-            "anchor": [g["paraphrases"][0] for g in groups],
-            "positive": [g["paraphrases"][1] for g in groups],
-            "negative": [g["hard_negatives"][0] for g in groups],
-        }
+    rows = []
+    for row in group_triplets(split, per_group):
+        rows.append({"sentence1": row["anchor"], "sentence2": row["positive"], "label": 1})
+        rows.append({"sentence1": row["anchor"], "sentence2": row["negative"], "label": 0})
+    return Dataset.from_list(rows)
+
+
+def bundled_case(case: Case | int | str, split: str | None = "train", *, label_type: str = "class") -> Dataset:
+    """Derive a data set of one case from the bundled data, in the trainer's layout.
+
+    - case 1 ``label_type="class"``: per group, (question, paraphrase, 1) and (question, hard negative, 0);
+      ``label_type="score"``: the bundled scored pairs with scores scaled to 0-1 (they have no split);
+    - case 2: per group, (question, paraphrase);
+    - case 3: every paraphrase with its group number as the class;
+    - case 4: per group, (question, paraphrase, hard negative): ``group_triplets(split, per_group=1)``.
+
+    Args:
+        case: the case (see :meth:`stutor.cases.Case.parse`).
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
+        label_type: ``"class"`` or ``"score"`` (case 1 only).
+
+    Returns:
+        A ``datasets.Dataset``.
+    """
+    case = Case.parse(case)
+    if label_type not in ("class", "score"):
+        raise ValueError(f"label_type must be 'class' or 'score', not {label_type!r}.")
+    if label_type == "score" and case is not Case.LABELLED_PAIR:
+        raise ValueError(f"label_type='score' exists only for case 1 (labelled pairs), not {case}.")
+    groups = _groups_of(split)
+    if case is Case.TRIPLET:
+        return group_triplets(split, per_group=1)
+    if case is Case.LABELLED_PAIR and label_type == "score":
+        pairs = load_sts_pairs()
+        return Dataset.from_dict(
+            {**pairs.select_columns(["sentence1", "sentence2"]).to_dict(), "score": [s / 5.0 for s in pairs["score"]]}
+        )
+    if case is Case.POSITIVE_PAIR:
+        return Dataset.from_dict(
+            {"anchor": [g["paraphrases"][0] for g in groups], "positive": [g["paraphrases"][1] for g in groups]}
+        )
+    if case is Case.LABELLED_PAIR:
+        rows = []
+        for g in groups:
+            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["paraphrases"][1], "label": 1})
+            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["hard_negatives"][0], "label": 0})
+        return Dataset.from_list(rows)
+    label_of = {gid: index for index, gid in enumerate(sorted(group["id"] for group in _groups()))}
+    return Dataset.from_list(
+        [{"sentence": text, "label": label_of[g["id"]]} for g in groups for text in g["paraphrases"]]
     )
 
 
@@ -103,101 +213,23 @@ def load_sts_pairs() -> Dataset:
         A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``score`` (0 to 5, where 5
         means the two sentences say the same thing).
     """
-    with _resource("sts_pairs.tsv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return Dataset.from_dict(
-        {
-            "sentence1": [row["sentence1"] for row in rows],
-            "sentence2": [row["sentence2"] for row in rows],
-            "score": [float(row["score"]) for row in rows],
-        }
-    )
+    return sources.read_file(_resource("sts_pairs.tsv")).select_columns(["sentence1", "sentence2", "score"])
 
 
-def fallback_message(wanted: str, used: str) -> str:
-    """The one line printed when a Hub data set is out of reach.
-
-    Args:
-        wanted: the Hub name that was asked for.
-        used: what is used instead.
+def all_sentences() -> list[str]:
+    """All distinct sentences of the bundled data, in a fixed order (for timing runs).
 
     Returns:
-        The message.
+        Paraphrases, hard negatives and scored-pair sentences, without duplicates, sorted.
     """
-    return f"Hugging Face Hub out of reach: using the bundled {used} instead of {wanted}."
-
-
-def load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None:
-    """Load a data set from a local file or the Hub, never waiting long for the Hub.
-
-    Args:
-        source: a local .json/.jsonl/.parquet/.csv/.tsv file, or a Hub data set name.
-        hub_name: the Hub name this loader expects (used in error messages).
-        split: the split to load from the Hub.
-
-    Returns:
-        The rows, or None when the Hub cannot be reached (the caller falls back).
-    """
-    from datasets import load_dataset
-
-    from stutor.models import hub_status
-
-    path = Path(source)
-    if path.is_file():
-        suffix = path.suffix.lower().lstrip(".")
-        builder = {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv", "tsv": "csv"}.get(suffix)
-        if builder is None:
-            raise ValueError(f"{path} has suffix .{suffix}; use a .json, .jsonl, .parquet, .csv or .tsv file.")
-        extra = {"delimiter": "\t"} if suffix == "tsv" else {}
-        return load_dataset(builder, data_files=str(path), split="train", **extra)
-    if str(source) != hub_name and ("/" not in str(source) or path.suffix):
-        raise ValueError(f"{source!r} is neither an existing file nor a Hub data set name like {hub_name!r}.")
-    if hub_status(str(source), repo_type="dataset") != "found":
-        return None
-    return load_dataset(str(source), split=split)
-
-
-def qqp_to_triplets(rows: Iterable[Mapping[str, Any]], *, all_combinations: bool = False) -> Dataset:
-    """Turn rows in the ``embedding-data/QQP_triplets`` schema into triplets.
-
-    The schema is ``{"set": {"query": str, "pos": [str, ...], "neg": [str, ...]}}``.
-
-    Args:
-        rows: the rows (a ``Dataset`` or a list of dicts).
-        all_combinations: one triplet per (pos, neg) combination instead of one per query
-            (its first positive and first negative).
-
-    Returns:
-        A ``datasets.Dataset`` with ``anchor``, ``positive``, ``negative``.
-
-    Raises:
-        ValueError: a row without ``set``/``query``/``pos``/``neg``, or with an empty list.
-    """
-    anchors: list[str] = []
-    positives: list[str] = []
-    negatives: list[str] = []
-    for index, row in enumerate(rows):
-        item = row.get("set") if isinstance(row, Mapping) else None
-        if not isinstance(item, Mapping) or not {"query", "pos", "neg"} <= set(item):
-            raise ValueError(
-                f"Row {index} is {str(row)[:80]!r}; expected the QQP_triplets shape "
-                '{"set": {"query": str, "pos": [str, ...], "neg": [str, ...]}}.'
-            )
-        query, pos, neg = item["query"], item["pos"], item["neg"]
-        for key, values in (("pos", pos), ("neg", neg)):
-            if not isinstance(values, list) or not values:
-                raise ValueError(f"Row {index} has an empty or missing {key!r} list; each query needs at least one.")
-        texts = [query, *pos, *neg]
-        if any(not isinstance(text, str) or not text.strip() for text in texts):
-            raise ValueError(f"Row {index} holds an empty or non-string sentence; every text must be a non-empty str.")
-        pairs = [(p, n) for p in pos for n in neg] if all_combinations else [(pos[0], neg[0])]
-        for positive, negative in pairs:
-            anchors.append(query)
-            positives.append(positive)
-            negatives.append(negative)
-    if not anchors:
-        raise ValueError("No rows to convert: the QQP_triplets data is empty.")
-    return Dataset.from_dict({"anchor": anchors, "positive": positives, "negative": negatives})
+    texts: set[str] = set()
+    for group in _groups():
+        texts.update(group["paraphrases"])
+        texts.update(group["hard_negatives"])
+    pairs = load_sts_pairs()
+    texts.update(pairs["sentence1"])
+    texts.update(pairs["sentence2"])
+    return sorted(texts)
 
 
 def load_qqp_triplets(
@@ -212,50 +244,22 @@ def load_qqp_triplets(
     Args:
         source: the Hub name (default) or a local .json/.jsonl/.parquet file in the same schema.
         limit: keep only the first ``limit`` queries.
-        all_combinations: see :func:`qqp_to_triplets`.
+        all_combinations: see :func:`stutor.schemas.qqp_to_triplets`.
         verbose: print the fallback line.
 
     Returns:
         A ``datasets.Dataset`` with ``anchor``, ``positive``, ``negative``.
     """
-    if limit is not None and (not isinstance(limit, int) or limit <= 0):
-        raise ValueError(f"limit must be a positive integer or None, not {limit!r}.")
-    raw = load_source(source, QQP_TRIPLETS, "train")
+    check_positive("limit", limit, optional=True)
+    raw = sources.load_source(source, QQP_TRIPLETS, "train")
     if raw is None:
         if verbose:
-            print(fallback_message(QQP_TRIPLETS, "paraphrase-group triplets (train split)"))
-        triplets = bundled_triplets("train")
+            print(sources.fallback_message(QQP_TRIPLETS, "paraphrase-group triplets (train split)"))
+        triplets = group_triplets("train", per_group=1)
         return triplets.select(range(min(limit, len(triplets)))) if limit else triplets
     if limit is not None:
         raw = raw.select(range(min(limit, len(raw))))
-    return qqp_to_triplets(raw, all_combinations=all_combinations)
-
-
-def parse_stsb(rows: Dataset) -> Dataset:
-    """Check rows in the ``sentence-transformers/stsb`` schema and keep its three columns.
-
-    Args:
-        rows: a ``Dataset`` with ``sentence1``, ``sentence2`` and ``score`` in 0-1.
-
-    Returns:
-        The same rows with exactly those columns.
-
-    Raises:
-        ValueError: a missing column, or a score outside 0-1.
-    """
-    missing = {"sentence1", "sentence2", "score"} - set(rows.column_names)
-    if missing:
-        raise ValueError(
-            f"The data has columns {rows.column_names}; the stsb schema needs sentence1, sentence2 and "
-            f"score (missing: {sorted(missing)})."
-        )
-    scores = rows["score"]
-    bad = [i for i, s in enumerate(scores) if not isinstance(s, int | float) or not 0.0 <= float(s) <= 1.0]
-    if bad:
-        raise ValueError(
-            f"Row {bad[0]} has score {scores[bad[0]]!r}; stsb scores are numbers from 0 to 1 (divide 0-5 scores by 5)."
-        )
-    return rows.select_columns(["sentence1", "sentence2", "score"])
+    return schemas.qqp_to_triplets(raw, all_combinations=all_combinations)
 
 
 def load_stsb(split: str = "test", source: str | Path = STSB, *, verbose: bool = True) -> Dataset:
@@ -269,11 +273,11 @@ def load_stsb(split: str = "test", source: str | Path = STSB, *, verbose: bool =
     Returns:
         A ``datasets.Dataset`` with ``sentence1``, ``sentence2`` and ``score`` in 0-1.
     """
-    _check_split(split, STSB_SPLITS)
-    raw = load_source(source, STSB, split)
+    check_choice("split", split, STSB_SPLITS)
+    raw = sources.load_source(source, STSB, split)
     if raw is None:
         if verbose:
-            print(fallback_message(STSB, "scored sentence pairs"))
+            print(sources.fallback_message(STSB, "scored sentence pairs"))
         pairs = load_sts_pairs()
         return pairs.remove_columns("score").add_column("score", [score / 5.0 for score in pairs["score"]])
-    return parse_stsb(raw)
+    return schemas.parse_stsb(raw)

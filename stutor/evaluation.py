@@ -18,7 +18,6 @@ Taught in: notebook 03.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ from typing import Any
 
 import torch
 
-from stutor.checks import check_positive
+from stutor.checks import check_positive, check_texts
 from stutor.layers import masked_mean_pooling
-from stutor.texts import check_texts
 
 METHODS: dict[str, str] = {
     "avg_word_embeddings": "avg. input word embeddings (no context)",
@@ -126,56 +124,6 @@ def check_scored_pairs(
             "use pairs with different scores."
         )
     return first, second, values
-
-
-def read_stsb_tsv(path: str | Path) -> dict[str, list[Any]]:
-    """Read an STS-benchmark file (e.g. ``sts-test.csv``): tab-separated, no header.
-
-    Columns (1-based): 5 is the gold score 0-5, 6 and 7 the two sentences; some rows carry extra
-    trailing columns (sources), which are ignored. Quotes are plain characters (``QUOTE_NONE``).
-
-    Args:
-        path: the file.
-
-    Returns:
-        ``{"sentence1": [...], "sentence2": [...], "score": [...]}`` with scores 0-5.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: a row with fewer than 7 columns, a non-numeric, NaN or out-of-range score,
-            or an empty file (the message names the line).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist. Pass the path of an STS-benchmark TSV file (such as sts-test.csv "
-            "from stsbenchmark.tar.gz), or use stutor.data.load_stsb() for the Hub version."
-        )
-    columns: dict[str, list[Any]] = {"sentence1": [], "sentence2": [], "score": []}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) < 7:
-                raise ValueError(
-                    f"{path}, line {line}: {len(row)} tab-separated columns, but an STS-benchmark row has at "
-                    "least 7 (genre, file, year, id, score, sentence1, sentence2). Is this the right file?"
-                )
-            try:
-                score = float(row[4])
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {line}: the score (column 5) is {row[4]!r}, not a number. "
-                    "Fix that row or check the column order."
-                ) from None
-            if math.isnan(score) or not 0.0 <= score <= 5.0:
-                raise ValueError(f"{path}, line {line}: score {row[4]!r} is outside 0-5; fix or remove that row.")
-            columns["score"].append(score)
-            columns["sentence1"].append(row[5])
-            columns["sentence2"].append(row[6])
-    if not columns["score"]:
-        raise ValueError(f"{path} holds no rows: pass a non-empty STS-benchmark file.")
-    return columns
 
 
 def _check_methods(methods: Sequence[str] | None) -> list[str]:
@@ -368,7 +316,7 @@ def _columns(pairs: Mapping[str, Sequence[Any]] | Any) -> tuple[Sequence[str], S
     if names is None:
         raise TypeError(
             f"pairs must be a datasets.Dataset or a dict of columns, not {type(pairs).__name__}: "
-            "use stutor.data.load_sts_pairs(), stutor.data.load_stsb() or read_stsb_tsv()."
+            "use stutor.data.load_sts_pairs(), stutor.data.load_stsb() or stutor.sources.read_stsb_tsv()."
         )
     missing = {"sentence1", "sentence2", "score"} - set(names)
     if missing:

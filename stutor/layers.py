@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from stutor.texts import check_texts
+from stutor.checks import check_texts
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from typing import Any
 from datasets import Dataset
 from sentence_transformers.base.sampler import BatchSamplers
 
-from stutor.cases import Case, CaseReport, LabelType, as_dataset, detect_case
+from stutor import cases
+from stutor.cases import Case, CaseReport, LabelType
+from stutor.checks import as_dataset
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ class LossOption:
         label_type: the label it needs (``CLASS``, ``SCORE`` or ``NONE``).
         reason: one line: why pick it.
         sampler: the batch sampler to train it with.
-        requires: what :func:`build_loss` needs besides the model.
         recommended: the course's first choice for this case and label type.
         binary: the class labels must be 0 and 1.
+        needs_guide: :func:`build_loss` needs ``guide=``, a second SentenceTransformer that
+            filters false in-batch negatives.
+        needs_num_labels: the loss is a classifier head: it needs the number of classes (from
+            the data) and the embedding dimension (from the model).
     """
 
     name: str
@@ -46,9 +51,20 @@ class LossOption:
     label_type: LabelType
     reason: str
     sampler: BatchSamplers
-    requires: tuple[str, ...] = ()
     recommended: bool = False
     binary: bool = False
+    needs_guide: bool = False
+    needs_num_labels: bool = False
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """What :func:`build_loss` needs besides the model, in words (from the typed fields)."""
+        needs = ()
+        if self.needs_num_labels:
+            needs += ("num_labels (from the data)", "embedding_dimension (from the model)")
+        if self.needs_guide:
+            needs += ("guide: a second SentenceTransformer that filters false in-batch negatives",)
+        return needs
 
 
 _NO_DUP = BatchSamplers.NO_DUPLICATES
@@ -56,7 +72,6 @@ _BY_LABEL = BatchSamplers.GROUP_BY_LABEL
 _DEFAULT = BatchSamplers.BATCH_SAMPLER
 _PAIR, _POS, _SENT, _TRIP = Case.LABELLED_PAIR, Case.POSITIVE_PAIR, Case.LABELLED_SENTENCE, Case.TRIPLET
 _CLASS, _SCORE, _NONE = LabelType.CLASS, LabelType.SCORE, LabelType.NONE
-_GUIDE = ("guide: a second SentenceTransformer that filters false in-batch negatives",)
 
 LOSS_TABLE: tuple[LossOption, ...] = (
     # case 1, integer classes
@@ -83,7 +98,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _CLASS,
         "trains a classifier on (u, v, |u-v|) for any number of classes, as SBERT did on NLI",
         _DEFAULT,
-        requires=("num_labels (from the data)", "embedding_dimension (from the model)"),
+        needs_num_labels=True,
     ),
     # case 1, float scores in 0-1
     LossOption(
@@ -137,7 +152,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _NONE,
         "in-batch negatives, minus those a guide model says are really positives",
         _NO_DUP,
-        requires=_GUIDE,
+        needs_guide=True,
     ),
     LossOption(
         "CachedGISTEmbedLoss",
@@ -145,7 +160,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _NONE,
         "GISTEmbedLoss with GradCache for big batches",
         _NO_DUP,
-        requires=_GUIDE,
+        needs_guide=True,
     ),
     # case 3, single sentences with a class label
     LossOption(
@@ -206,7 +221,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _NONE,
         "in-batch and hard negatives, filtered by a guide model",
         _NO_DUP,
-        requires=_GUIDE,
+        needs_guide=True,
     ),
     LossOption(
         "CachedGISTEmbedLoss",
@@ -214,7 +229,7 @@ LOSS_TABLE: tuple[LossOption, ...] = (
         _NONE,
         "GISTEmbedLoss with GradCache for big batches",
         _NO_DUP,
-        requires=_GUIDE,
+        needs_guide=True,
     ),
 )
 
@@ -320,12 +335,16 @@ def _expects(option: LossOption) -> str:
     return f"case {option.case.value} ({option.case.title})"
 
 
-def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, Any]]) -> CaseReport:
+def check_loss_fits(
+    loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, Any]], *, report: CaseReport | None = None
+) -> CaseReport:
     """Refuse a loss that does not match the data, before any training.
 
     Args:
         loss_or_name: a loss instance, class or class name from the table.
         dataset: the training data in the trainer's layout.
+        report: the data's :class:`~stutor.cases.CaseReport` if it was checked already; None
+            checks it here (:func:`stutor.cases.detect_case`).
 
     Returns:
         The data's :class:`CaseReport`.
@@ -338,7 +357,7 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
     name = loss_name(loss_or_name)
     options = _options_for(name)
     dataset = as_dataset(dataset)
-    report = detect_case(dataset)
+    report = cases.detect_case(dataset) if report is None else report
     fits = [o for o in options if o.case is report.case and o.label_type is report.label_type]
     if not fits:
         expected = " or ".join(_expects(o) for o in options)
@@ -375,7 +394,14 @@ def check_loss_fits(loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, 
     return report
 
 
-def build_loss(loss: str | LossOption, model: Any, dataset: Dataset | None = None, **kwargs: Any) -> Any:
+def build_loss(
+    loss: str | LossOption,
+    model: Any,
+    dataset: Dataset | None = None,
+    *,
+    report: CaseReport | None = None,
+    **kwargs: Any,
+) -> Any:
     """Build a loss from the table for a model, checking the data first when it is given.
 
     Args:
@@ -383,6 +409,7 @@ def build_loss(loss: str | LossOption, model: Any, dataset: Dataset | None = Non
         model: the ``SentenceTransformer`` to train.
         dataset: the training data; checked with :func:`check_loss_fits`, and gives SoftmaxLoss its
             number of labels.
+        report: the data's :class:`~stutor.cases.CaseReport` if it was checked already.
         **kwargs: passed on to the loss (e.g. ``guide=`` for the GISTEmbed losses, ``margin=``).
 
     Returns:
@@ -397,14 +424,15 @@ def build_loss(loss: str | LossOption, model: Any, dataset: Dataset | None = Non
     _options_for(name)
     if not hasattr(model, "get_embedding_dimension"):
         raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
-    report = check_loss_fits(name, dataset) if dataset is not None else None
-    if name == "SoftmaxLoss":
+    report = check_loss_fits(name, dataset, report=report) if dataset is not None else None
+    option = _options_for(name)[0]
+    if option.needs_num_labels:
         if "num_labels" not in kwargs:
             if report is None:
                 raise ValueError("SoftmaxLoss needs num_labels: pass the training data or num_labels=<classes>.")
             kwargs["num_labels"] = max(dataset[report.label_column]) + 1
         kwargs.setdefault("embedding_dimension", model.get_embedding_dimension())
-    if name in ("GISTEmbedLoss", "CachedGISTEmbedLoss") and kwargs.get("guide") is None:
+    if option.needs_guide and kwargs.get("guide") is None:
         raise ValueError(
             f"{name} needs a guide model: build_loss({name!r}, model, guide=<another SentenceTransformer>)."
         )

@@ -12,11 +12,11 @@ Two small files beside the output record the progress:
 - ``OUT.npy.progress.npy``: one byte per chunk, set to 1 once the chunk's rows are on disk.
 
 A rerun resumes where the last one stopped and refuses, with a ``ValueError``, an input file or a
-model that changed. With ``world_size`` processes (``torchrun`` or ``python -m stutor.encode
+model that changed. With ``world_size`` processes (``torchrun`` or ``python -m stutor.cli.encode
 --processes N``), process ``rank`` encodes chunks ``rank, rank + world_size, ...`` into the same file.
 
 Taught in: no notebook; it is the tool for corpora that do not fit in memory (README, "Memory
-guide"), run as ``python -m stutor.encode`` (see :mod:`stutor.encode`).
+guide"), run as ``python -m stutor.cli.encode`` (see :mod:`stutor.cli.encode`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ DEFAULT_CHUNK_LINES = 4096
 PROBE_TEXT = "A probe sentence that tells a resumed run whether the model is still the same one."
 PROBE_MIN_COSINE = 0.999
 _BOM = b"\xef\xbb\xbf"
-_SCAN_CACHE: dict[tuple[str, int, int, bool], TextFileInfo] = {}
 
 
 class Encoder(Protocol):
@@ -135,8 +134,6 @@ def check_input(path: str | Path) -> Path:
 def scan_text_file(path: str | Path, *, allow_empty_lines: bool = False) -> TextFileInfo:
     """Count and check the lines of a text file in one pass, holding one line at a time.
 
-    The result is remembered for the same unchanged file, so a second call costs nothing.
-
     Args:
         path: the text file, one sentence per line.
         allow_empty_lines: accept empty (or whitespace-only) lines; they are encoded as they are,
@@ -151,9 +148,6 @@ def scan_text_file(path: str | Path, *, allow_empty_lines: bool = False) -> Text
     """
     file = check_input(path)
     stat = file.stat()
-    key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns, allow_empty_lines)
-    if key in _SCAN_CACHE:
-        return _SCAN_CACHE[key]
     n_lines, empty, n_empty = 0, [], 0
     for n_lines, text in enumerate(iter_lines(file), start=1):
         if not allow_empty_lines and not text.strip():
@@ -169,10 +163,7 @@ def scan_text_file(path: str | Path, *, allow_empty_lines: bool = False) -> Text
             "(e.g. `grep -v '^[[:space:]]*$' in.txt > clean.txt`) or pass allow_empty_lines=True "
             "(--allow-empty-lines) to encode them as empty strings."
         )
-    info = TextFileInfo(file.resolve(), n_lines, stat.st_size, stat.st_mtime_ns)
-    _SCAN_CACHE.clear()  # one entry is all a run needs
-    _SCAN_CACHE[key] = info
-    return info
+    return TextFileInfo(file.resolve(), n_lines, stat.st_size, stat.st_mtime_ns)
 
 
 def check_output(out_path: str | Path, *, resume: bool = True) -> Path:
@@ -338,6 +329,7 @@ def _prepare(
     resume: bool,
     allow_empty_lines: bool,
     model_name: str | None,
+    info: TextFileInfo | None = None,
 ) -> dict[str, Any]:
     """Create the output and its progress files, or check that an existing run can be resumed."""
     json_path, chunks_path = progress_paths(out_path)
@@ -346,7 +338,9 @@ def _prepare(
         state = json.loads(json_path.read_text(encoding="utf-8"))
         _check_state(state, model, text_path, out_path, chunk_lines)
         return state
-    info = scan_text_file(text_path, allow_empty_lines=allow_empty_lines)
+    stat = text_path.stat()
+    if info is None or (info.path, info.size, info.mtime_ns) != (text_path.resolve(), stat.st_size, stat.st_mtime_ns):
+        info = scan_text_file(text_path, allow_empty_lines=allow_empty_lines)
     dimension, size = _dimension(model), chunk_lines or DEFAULT_CHUNK_LINES
     json_path.unlink(missing_ok=True)
     array = np.lib.format.open_memmap(out_path, mode="w+", dtype=np.float32, shape=(info.n_lines, dimension))
@@ -374,8 +368,8 @@ def _prepare_everywhere(model: Encoder, text_path: Path, out_path: Path, rank: i
     if not (dist.is_available() and dist.is_initialized()):
         raise ValueError(
             f"world_size={world_size} needs torch.distributed initialised in every process. Launch with "
-            "`torchrun --nproc-per-node N -m stutor.encode ...` or `python -m stutor.encode --processes N ...`, "
-            "which do it for you."
+            "`torchrun --nproc-per-node N -m stutor.cli.encode ...` or "
+            "`python -m stutor.cli.encode --processes N ...`, which do it for you."
         )
     if (dist.get_rank(), dist.get_world_size()) != (rank, world_size):
         raise ValueError(
@@ -412,6 +406,7 @@ def encode_file(
     rank: int | None = None,
     world_size: int | None = None,
     model_name: str | None = None,
+    info: TextFileInfo | None = None,
 ) -> Path:
     """Encode every line of a text file into a float32 ``.npy`` of shape ``(n_lines, dimension)``.
 
@@ -430,8 +425,10 @@ def encode_file(
         show_progress: draw a progress bar (rank 0 only); default: unless ``STUTOR_QUIET`` is set.
         rank: this process' index; default: ``RANK`` of ``torchrun``, else 0.
         world_size: number of processes; default: ``WORLD_SIZE`` of ``torchrun``, else 1. Above 1,
-            ``torch.distributed`` must be initialised (``python -m stutor.encode`` does it).
+            ``torch.distributed`` must be initialised (``python -m stutor.cli.encode`` does it).
         model_name: recorded in the progress file for people; default: the model's class name.
+        info: the input's :class:`TextFileInfo` when the caller scanned it already (the command
+            does, before loading the model); None, or a file changed since, scans it here.
 
     Returns:
         ``out_path``. Rows are complete once every process has returned.
@@ -455,7 +452,7 @@ def encode_file(
     if text_path.resolve() == out_path.resolve():
         raise ValueError("The output would overwrite the input file; choose another output path.")
     _dimension(model)
-    options = {"chunk_lines": chunk_lines, "resume": resume, "allow_empty_lines": allow_empty_lines}
+    options = {"chunk_lines": chunk_lines, "resume": resume, "allow_empty_lines": allow_empty_lines, "info": info}
     if world_size == 1:
         state = _prepare(model, text_path, out_path, model_name=model_name, **options)
     else:
@@ -517,3 +514,165 @@ def _encode_chunks(
         raise ValueError(
             f"{text_path} had {n_lines} lines when the run started but has {count} now. Rerun with resume=False."
         )
+
+
+# --- models and processes (what ``stutor-encode`` runs) --------------------------------------
+
+
+def encoder_source(model: str) -> str:
+    """Say which model to load for encoding, before any weights are read.
+
+    Args:
+        model: ``"embedded"`` (or its name), a folder holding a saved Sentence Transformer, a Hub
+            name, or any folder :func:`stutor.models.resolve_model` accepts.
+
+    Returns:
+        ``"embedded"``, a resolved model folder, or a Hub name.
+
+    Raises:
+        ValueError: a model that is neither (see :func:`stutor.models.resolve_model`).
+    """
+    from stutor import models
+
+    if model.strip().lower() in models.EMBEDDED_ALIASES:
+        return "embedded"
+    folder = Path(model).expanduser()
+    if folder.is_dir() and (folder / "modules.json").is_file():
+        return str(folder.resolve())  # a saved Sentence Transformer, e.g. one trained in the course
+    choice = models.resolve_model(model, verbose=False)
+    return "embedded" if choice.embedded else choice.name_or_path
+
+
+def load_encoder(source: str, device: str | None = None):
+    """Load the model chosen by :func:`encoder_source` on ``device``.
+
+    Args:
+        source: ``"embedded"``, a model folder or a Hub name.
+        device: where to run it; default: the GPU of this process' local rank if there is one.
+
+    Returns:
+        A ``SentenceTransformer``. A plain Hugging Face model gets mean pooling, as in the course.
+    """
+    import torch
+
+    from stutor import models
+
+    if device is None:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        device = f"cuda:{local_rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
+    if source == "embedded":
+        model = models.load_pretrained_sentence_transformer()
+    else:
+        from sentence_transformers.sentence_transformer import SentenceTransformer
+
+        runtime.configure()
+        model = SentenceTransformer(source, device="cpu")
+    return model.to(device)
+
+
+def encode_with_torchrun(
+    source: str, text_path: str | Path, out_path: str | Path, *, device: str | None = None, **options: Any
+) -> Path:
+    """Load the model and encode the file: alone, or as one process of a ``torchrun`` launch.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) a gloo process group is created to coordinate the
+    processes (each takes every N-th chunk); alone, this is :func:`encode_file` on a loaded model.
+
+    Args:
+        source: see :func:`encoder_source`.
+        text_path, out_path, **options: as :func:`encode_file`.
+        device: see :func:`load_encoder`.
+
+    Returns:
+        ``out_path``.
+    """
+    rank, world_size = distributed_rank()
+    if world_size == 1:
+        return encode_file(load_encoder(source, device), text_path, out_path, rank=0, world_size=1, **options)
+    import torch.distributed as dist
+
+    created = not dist.is_initialized()
+    if created:
+        dist.init_process_group("gloo")  # only used to wait for each other: any device
+    try:
+        model = load_encoder(source, device)
+        encode_file(model, text_path, out_path, rank=dist.get_rank(), world_size=dist.get_world_size(), **options)
+        dist.barrier()
+    finally:
+        if created:
+            dist.destroy_process_group()
+    return Path(out_path)
+
+
+def _worker(rank: int, world_size: int, init_file: str, arguments: tuple, options: dict[str, Any]) -> None:
+    """One of the processes of :func:`encode_in_processes`: join the group, share the cores, encode."""
+    import sys
+
+    import torch
+    import torch.distributed as dist
+
+    source, text_path, out_path, device = arguments
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+    os.environ["LOCAL_RANK"] = str(rank)  # one GPU per process when there are GPUs, as under torchrun
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    try:
+        model = load_encoder(source, device)
+        encode_file(model, text_path, out_path, rank=rank, world_size=world_size, **options)
+        dist.barrier()
+    except (ValueError, RuntimeError) as error:
+        print(f"encoding failed in process {rank}: {error}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        dist.destroy_process_group()
+
+
+def encode_in_processes(
+    source: str,
+    text_path: str | Path,
+    out_path: str | Path,
+    processes: int,
+    *,
+    device: str | None = None,
+    **options: Any,
+) -> int:
+    """Encode a file with several processes on this machine, each taking every N-th chunk.
+
+    Args:
+        source: see :func:`encoder_source`.
+        text_path, out_path, **options: as :func:`encode_file`.
+        processes: how many processes (each gets its share of the cores).
+        device: see :func:`load_encoder`.
+
+    Returns:
+        0 when every process finished; 1 otherwise (the others are stopped; rerun to resume).
+    """
+    import multiprocessing
+    import multiprocessing.connection
+    import sys
+    import tempfile
+
+    check_positive("processes", processes)
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as folder:
+        init_file = str(Path(folder) / "rendezvous")
+        arguments = (source, str(text_path), str(out_path), device)
+        workers = [
+            context.Process(target=_worker, args=(rank, processes, init_file, arguments, options))
+            for rank in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        pending = list(workers)
+        while pending:  # if one worker fails, stop the others instead of letting them wait for it
+            ready = multiprocessing.connection.wait([worker.sentinel for worker in pending])
+            for worker in [worker for worker in pending if worker.sentinel in ready]:
+                worker.join()
+                pending.remove(worker)
+                if worker.exitcode != 0:
+                    for other in pending:
+                        other.terminate()
+    failed = [rank for rank, worker in enumerate(workers) if worker.exitcode != 0]
+    if failed:
+        print(f"process(es) {failed} failed; rerun the same command to resume.", file=sys.stderr)
+        return 1
+    return 0

@@ -32,8 +32,8 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stutor import runtime
-from stutor.checks import check_positive
+from stutor import cases, runtime
+from stutor.checks import as_dataset, check_fraction, check_non_negative_int, check_output_dir, check_positive
 
 if TYPE_CHECKING:  # pragma: no cover
     from datasets import Dataset
@@ -62,6 +62,29 @@ class TrainingHistory:
     seconds: float = 0.0
     batch_sampler: str = ""
     train_loss: float | None = None
+    processes: int = 1
+
+    def final_metrics(self, output_dir: str | Path | None = None) -> dict[str, Any]:
+        """The run in one flat dict: mean training loss, held-out accuracy before and after, steps, seconds.
+
+        Args:
+            output_dir: where the model was saved, recorded as ``output_dir``.
+
+        Returns:
+            ``{"train_loss", "eval_accuracy_before", "eval_accuracy", "steps", "seconds", "processes",
+            "output_dir"}`` (the loss and accuracies only when recorded).
+        """
+        final: dict[str, Any] = {}
+        if self.train_loss is not None:
+            final["train_loss"] = round(self.train_loss, 4)
+        if self.evaluations:
+            _, accuracy = self.metric("cosine_accuracy")
+            final["eval_accuracy_before"] = round(accuracy[0], 4)
+            final["eval_accuracy"] = round(accuracy[-1], 4)
+        final.update(steps=self.steps, seconds=round(self.seconds, 1), processes=self.processes)
+        if output_dir is not None:
+            final["output_dir"] = str(output_dir)
+        return final
 
     @property
     def metric_names(self) -> list[str]:
@@ -201,33 +224,13 @@ def _check_numbers(
     check_positive("epochs", epochs, Real)
     check_positive("batch_size", batch_size)
     check_positive("learning_rate", learning_rate, Real)
-    if isinstance(warmup_ratio, bool) or not isinstance(warmup_ratio, Real) or not 0.0 <= warmup_ratio < 1.0:
-        raise ValueError(
-            f"warmup_ratio is a fraction of the training steps, from 0 (no warmup) up to but not including 1, "
-            f"not {warmup_ratio!r}. The reference warms up over 10% of the steps: warmup_ratio=0.1."
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {seed!r}.")
+    check_fraction(
+        "warmup_ratio", warmup_ratio, hint=" The reference warms up over 10% of the steps: warmup_ratio=0.1."
+    )
+    check_non_negative_int("seed", seed)
     check_positive("logging_steps", logging_steps)
-    for name, value in (("eval_steps", eval_steps), ("max_steps", max_steps)):
-        if value is not None:
-            check_positive(name, value)
-
-
-def _check_output_dir(output_dir: str | Path | None) -> Path | None:
-    if output_dir is None:
-        return None
-    if not isinstance(output_dir, str | Path) or not str(output_dir).strip():
-        raise TypeError(f"output_dir must be a folder path (str or Path) or None, not {output_dir!r}.")
-    path = Path(output_dir).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"output_dir {str(path)!r} is a file; pass a folder (it is created if missing) or None.")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"output_dir {str(path)!r} lies under {str(parent)!r}, which is a file.")
-            break
-    return path
+    check_positive("eval_steps", eval_steps, optional=True)
+    check_positive("max_steps", max_steps, optional=True)
 
 
 def _check_checkpoints(save_steps: Any, resume_from_checkpoint: Any, target: Path | None) -> Path | None:
@@ -260,8 +263,6 @@ def _distributed_cpu() -> bool:
 def _as_training_data(train_data: Any) -> Dataset:
     from datasets import Dataset, DatasetDict
 
-    from stutor.cases import as_dataset
-
     if isinstance(train_data, Dataset | DatasetDict):
         return as_dataset(train_data, "training data")
     if isinstance(train_data, Sequence) and not isinstance(train_data, str) and train_data:
@@ -274,7 +275,20 @@ def _model_of(loss: Any) -> Any:
     return getattr(loss, "model", None) or getattr(loss, "sentence_embedder", None)
 
 
-def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
+def _check_report(report: Any, dataset: Dataset) -> cases.CaseReport:
+    """Take the report of a data set checked earlier, after a cheap look that it belongs to it."""
+    if not isinstance(report, cases.CaseReport):
+        raise TypeError(f"report must be the CaseReport of the training data (from detect_case), not {report!r}.")
+    columns = list(report.text_columns) + ([report.label_column] if report.label_column else [])
+    if report.num_rows != dataset.num_rows or not set(columns) <= set(dataset.column_names):
+        raise ValueError(
+            f"report describes {report.num_rows} rows with columns {columns}, but the training data has "
+            f"{dataset.num_rows} rows with {dataset.column_names}: pass the report of this data set, or none."
+        )
+    return report
+
+
+def _prepare_loss(loss: Any, model: Any, dataset: Dataset, report: cases.CaseReport) -> Any:
     """Build the loss if a name or class was given, and check that it fits the data and the model."""
     from torch import nn
 
@@ -282,7 +296,7 @@ def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
 
     if isinstance(loss, str | type):
         name = loss if isinstance(loss, str) else loss.__name__
-        return losses.build_loss(name, model, dataset)
+        return losses.build_loss(name, model, dataset, report=report)
     if not isinstance(loss, nn.Module):
         raise TypeError(
             f"loss must be a loss instance (e.g. losses.TripletLoss(model)), a loss class or its name, "
@@ -294,13 +308,8 @@ def _prepare_loss(loss: Any, model: Any, dataset: Dataset) -> Any:
             f"{type(loss).__name__} was built for another model; build it for the model you train: "
             f"{type(loss).__name__}(model)."
         )
-    name = losses.loss_name(loss)
-    if name in losses.LOSS_NAMES:
-        losses.check_loss_fits(loss, dataset)
-    else:  # a loss outside the course's table: at least check the data layout
-        from stutor.cases import detect_case
-
-        detect_case(dataset)
+    if losses.loss_name(loss) in losses.LOSS_NAMES:  # outside the course's table, the layout check is all
+        losses.check_loss_fits(loss, dataset, report=report)
     return loss
 
 
@@ -414,6 +423,7 @@ def train(
     evaluate_before: bool = True,
     save_steps: int | None = None,
     resume_from_checkpoint: str | Path | None = None,
+    report: cases.CaseReport | None = None,
 ) -> TrainingHistory:
     """Train a Sentence Transformer with ``SentenceTransformerTrainer`` and return its history.
 
@@ -441,6 +451,9 @@ def train(
             ``<output_dir>/checkpoint-N`` every this many steps, keeping the last two; None: none.
         resume_from_checkpoint: a ``checkpoint-N`` folder to continue from (same data and
             settings): training restarts at step N with the saved weights and optimizer state.
+        report: the :class:`~stutor.cases.CaseReport` of ``train_data`` when it was checked
+            already (e.g. by :func:`stutor.runs.load_run_data`); None checks the data here. The
+            data is scanned once either way.
 
     Returns:
         A :class:`TrainingHistory`.
@@ -480,12 +493,13 @@ def train(
         )
     if eval_steps is not None and evaluator is None:
         raise ValueError("eval_steps needs an evaluator: pass evaluator=... (on held-out data) or drop eval_steps.")
-    target = _check_output_dir(output_dir)
+    target = check_output_dir(output_dir)
     checkpoint = _check_checkpoints(save_steps, resume_from_checkpoint, target)
     dataset = _as_training_data(train_data)
+    report = cases.detect_case(dataset) if report is None else _check_report(report, dataset)
     runtime.configure()
     transformers.set_seed(seed)
-    loss = _prepare_loss(loss, model, dataset)
+    loss = _prepare_loss(loss, model, dataset, report)
     sampler = batch_sampler_for(loss)
 
     history = TrainingHistory(batch_sampler=str(getattr(sampler, "value", sampler)))
@@ -535,6 +549,7 @@ def train(
             trainer.add_callback(_history_callback(history))
             trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
             history.steps = int(trainer.state.global_step)
+            history.processes = int(trainer.args.world_size)
             if evaluator is not None and (not history.evaluations or history.evaluations[-1]["step"] != history.steps):
                 trainer.evaluate()
             if target is not None:

@@ -6,8 +6,8 @@ reference tutorial's evaluator has two mistakes this module makes impossible:
 - it passes ``train_data[i]['neg']`` (a *list* of negatives) where one sentence is expected;
 - it evaluates on the first 30 *training* rows, so the score says nothing about new questions.
 
-:func:`group_triplets` builds many triplets from the bundled paraphrase groups of one split
-(groups never cross splits); :func:`triplet_evaluator` checks the three columns and builds a
+:func:`stutor.data.group_triplets` builds many triplets from the bundled paraphrase groups of one
+split (groups never cross splits); :func:`triplet_evaluator` checks the three columns and builds a
 ``TripletEvaluator``; :func:`triplet_distances` gives the two cosine distances of every triplet
 (for histograms) and :func:`triplet_accuracy` the share of correct triplets.
 
@@ -21,47 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stutor import data
-from stutor.texts import check_texts
+from stutor.checks import check_positive, check_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from datasets import Dataset
     from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
 
 COLUMNS = ("anchor", "positive", "negative")
-
-
-def group_triplets(split: str | None, per_group: int | None = None) -> Dataset:
-    """Triplets from the bundled paraphrase groups of one split, one negative per triplet.
-
-    In each group, paraphrase ``i`` is the anchor, paraphrase ``i + 1`` (wrapping round) its
-    positive and hard negative ``i`` (cycling through the group's hard negatives) its negative:
-    a question of the same topic with a different intent. ``per_group=1`` gives exactly
-    :func:`stutor.data.bundled_triplets`.
-
-    Args:
-        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
-        per_group: at most this many triplets per group; None for one per paraphrase.
-
-    Returns:
-        A ``datasets.Dataset`` with ``anchor``, ``positive`` and ``negative`` (strings).
-
-    Raises:
-        ValueError: an unknown split or a ``per_group`` that is not a positive integer.
-    """
-    from datasets import Dataset
-
-    if per_group is not None and (isinstance(per_group, bool) or not isinstance(per_group, int) or per_group <= 0):
-        raise ValueError(f"per_group must be a positive integer or None, not {per_group!r}.")
-    rows: dict[str, list[str]] = {column: [] for column in COLUMNS}
-    for group in data.load_paraphrase_groups(split):
-        paraphrases, negatives = group["paraphrases"], group["hard_negatives"]
-        count = len(paraphrases) if per_group is None else min(per_group, len(paraphrases))
-        for i in range(count):
-            rows["anchor"].append(paraphrases[i])
-            rows["positive"].append(paraphrases[(i + 1) % len(paraphrases)])
-            rows["negative"].append(negatives[i % len(negatives)])
-    return Dataset.from_dict(rows)
 
 
 def _as_list(values: Any) -> Any:
@@ -154,8 +119,7 @@ def triplet_evaluator(triplets: Any, *, name: str = "", batch_size: int = 32) ->
 
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, not {type(name).__name__}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
+    check_positive("batch_size", batch_size)
     anchors, positives, negatives = _columns(triplets)
     return TripletEvaluator(
         anchors,

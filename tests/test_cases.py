@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from datasets import Dataset
 
-from stutor import cases, data
+from stutor import cases, data, schemas
 from stutor.cases import Case, LabelType
 
 # A few rows in the exact shape of each Hub schema (texts written for these tests).
@@ -110,7 +110,7 @@ def test_detect_case_reads_columns_by_position_not_name():
 
 
 def test_detect_case_counts_classes():
-    report = cases.detect_case(cases.bundled_case(3, "dev"))
+    report = cases.detect_case(data.bundled_case(3, "dev"))
     assert report.num_labels == len(data.load_paraphrase_groups("dev"))
 
 
@@ -158,7 +158,7 @@ def test_detect_case_refuses_a_dataset_dict():
 
 
 def test_qqp_triplets_one_per_query_and_all_combinations():
-    one = cases.convert(QQP_ROWS, "qqp_triplets")
+    one = schemas.convert(QQP_ROWS, "qqp_triplets")
     assert one.column_names == ["anchor", "positive", "negative"]
     assert one.num_rows == 2
     assert one[0] == {
@@ -166,13 +166,13 @@ def test_qqp_triplets_one_per_query_and_all_combinations():
         "positive": "What is the best way to improve at chess?",
         "negative": "Who invented chess?",
     }
-    every = cases.convert(QQP_ROWS, "qqp_triplets", all_combinations=True)
+    every = schemas.convert(QQP_ROWS, "qqp_triplets", all_combinations=True)
     assert every.num_rows == 2 * 3 + 1 * 1
     assert cases.detect_case(every).case is Case.TRIPLET
 
 
 def test_qqp_converter_reuses_stutor_data():
-    assert cases.convert(QQP_ROWS).to_dict() == data.qqp_to_triplets(QQP_ROWS).to_dict()
+    assert schemas.convert(QQP_ROWS).to_dict() == schemas.qqp_to_triplets(QQP_ROWS).to_dict()
 
 
 @pytest.mark.parametrize(
@@ -186,11 +186,11 @@ def test_qqp_converter_reuses_stutor_data():
 )
 def test_qqp_bad_rows(row, match):
     with pytest.raises(ValueError, match=match):
-        cases.convert([row], "qqp_triplets")
+        schemas.convert([row], "qqp_triplets")
 
 
 def test_stsb_keeps_scores():
-    converted = cases.convert(STSB_ROWS)
+    converted = schemas.convert(STSB_ROWS)
     assert converted.column_names == ["sentence1", "sentence2", "score"]
     assert converted["score"] == pytest.approx([0.84, 0.0])
     report = cases.detect_case(converted)
@@ -209,15 +209,15 @@ def test_stsb_keeps_scores():
 )
 def test_stsb_bad_rows(rows, error, match):
     with pytest.raises(error, match=match):
-        cases.convert(rows, "stsb")
+        schemas.convert(rows, "stsb")
 
 
 def test_quora_pairs_become_labelled_pairs_or_positive_pairs():
-    pairs = cases.convert(QUORA_ROWS)
+    pairs = schemas.convert(QUORA_ROWS)
     assert pairs.column_names == ["sentence1", "sentence2", "label"]
     assert pairs["label"] == [1, 0]
     assert cases.detect_case(pairs).label_type is LabelType.CLASS
-    positives = cases.convert(QUORA_ROWS, "quora_duplicates", positives_only=True)
+    positives = schemas.convert(QUORA_ROWS, "quora_duplicates", positives_only=True)
     assert positives.column_names == ["anchor", "positive"]
     assert positives["anchor"] == ["How can I learn to cook?"]
     assert cases.detect_case(positives).case is Case.POSITIVE_PAIR
@@ -225,7 +225,7 @@ def test_quora_pairs_become_labelled_pairs_or_positive_pairs():
 
 def test_quora_without_id_columns():
     rows = [{k: v for k, v in row.items() if k not in ("id", "qid1", "qid2")} for row in QUORA_ROWS]
-    assert cases.convert(rows).num_rows == 2
+    assert schemas.convert(rows).num_rows == 2
 
 
 @pytest.mark.parametrize(
@@ -239,11 +239,11 @@ def test_quora_without_id_columns():
 )
 def test_quora_bad_rows(rows, options, match):
     with pytest.raises(ValueError, match=match):
-        cases.convert(rows, "quora_duplicates", **options)
+        schemas.convert(rows, "quora_duplicates", **options)
 
 
 def test_sentence_compression_becomes_positive_pairs():
-    pairs = cases.convert(COMPRESSION_ROWS)
+    pairs = schemas.convert(COMPRESSION_ROWS)
     assert pairs.column_names == ["anchor", "positive"]
     assert pairs[1]["positive"] == "Snow closes pass again."
     assert cases.detect_case(pairs).case is Case.POSITIVE_PAIR
@@ -252,13 +252,13 @@ def test_sentence_compression_becomes_positive_pairs():
 @pytest.mark.parametrize("item", [["only one sentence"], ["a", "b", "c"], ["a", ""]])
 def test_sentence_compression_bad_rows(item):
     with pytest.raises(ValueError, match="exactly two non-empty strings"):
-        cases.convert([{"set": item}], "sentence_compression")
+        schemas.convert([{"set": item}], "sentence_compression")
 
 
 def test_trec_needs_a_label_column_choice():
     with pytest.raises(ValueError, match=r"several label columns \['coarse_label', 'fine_label'\]"):
-        cases.convert(TREC_ROWS)
-    coarse = cases.convert(TREC_ROWS, label_column="coarse_label")
+        schemas.convert(TREC_ROWS)
+    coarse = schemas.convert(TREC_ROWS, label_column="coarse_label")
     assert coarse.column_names == ["sentence", "label"]
     assert coarse["label"] == [3, 5, 4]
     assert cases.detect_case(coarse).case is Case.LABELLED_SENTENCE
@@ -266,7 +266,7 @@ def test_trec_needs_a_label_column_choice():
 
 def test_text_with_one_label_column():
     rows = [{"text": row["text"], "label": row["coarse_label"]} for row in TREC_ROWS]
-    assert cases.convert(rows)["label"] == [3, 5, 4]
+    assert schemas.convert(rows)["label"] == [3, 5, 4]
 
 
 @pytest.mark.parametrize(
@@ -282,43 +282,43 @@ def test_text_with_one_label_column():
 )
 def test_text_classification_bad_rows(rows, options, error, match):
     with pytest.raises(error, match=match):
-        cases.convert(rows, "text_classification", **options)
+        schemas.convert(rows, "text_classification", **options)
 
 
 def test_all_nli_triplets_pass_through():
-    triplets = cases.convert(NLI_ROWS)
+    triplets = schemas.convert(NLI_ROWS)
     assert triplets.to_list() == NLI_ROWS
     with pytest.raises(ValueError, match="'negative' row 0 is an empty string"):
-        cases.convert([{**NLI_ROWS[0], "negative": ""}], "all_nli_triplet")
+        schemas.convert([{**NLI_ROWS[0], "negative": ""}], "all_nli_triplet")
 
 
 def test_schema_examples_are_in_their_own_shape():
-    for name, schema in cases.SCHEMAS.items():
+    for name, schema in schemas.SCHEMAS.items():
         rows = [schema.example]
         options = {"label_column": "coarse_label"} if name == "text_classification" else {}
-        converted = cases.convert(rows, name, **options)
+        converted = schemas.convert(rows, name, **options)
         assert cases.detect_case(converted).case is schema.case
-        assert cases.detect_schema(rows) is schema
+        assert schemas.detect_schema(rows) is schema
 
 
 def test_convert_bad_input():
     with pytest.raises(ValueError, match="Unknown schema 'msmarco'"):
-        cases.convert(NLI_ROWS, "msmarco")
+        schemas.convert(NLI_ROWS, "msmarco")
     with pytest.raises(ValueError, match="match no known schema"):
-        cases.convert([{"premise": "a", "hypothesis": "b"}])
+        schemas.convert([{"premise": "a", "hypothesis": "b"}])
     with pytest.raises(ValueError, match="empty"):
-        cases.convert([], "stsb")
+        schemas.convert([], "stsb")
     with pytest.raises(ValueError, match="empty"):
-        cases.convert(Dataset.from_dict({"sentence1": [], "sentence2": [], "score": []}), "stsb")
+        schemas.convert(Dataset.from_dict({"sentence1": [], "sentence2": [], "score": []}), "stsb")
     with pytest.raises(ValueError, match="empty"):
-        cases.detect_schema(Dataset.from_dict({"text": []}))
+        schemas.detect_schema(Dataset.from_dict({"text": []}))
 
 
 # --- legacy InputExample path -------------------------------------------------------------------
 
 
 def test_to_input_examples_keeps_texts_in_order_and_labels():
-    examples = cases.to_input_examples(cases.convert(QQP_ROWS))
+    examples = cases.to_input_examples(schemas.convert(QQP_ROWS))
     assert [e.texts for e in examples][0] == [
         "How do I get better at chess?",
         "What is the best way to improve at chess?",
@@ -343,7 +343,7 @@ def test_to_input_examples_validates_first():
     + [(3, "class", LabelType.CLASS), (4, "class", LabelType.NONE)],
 )
 def test_bundled_case_has_the_case_it_says(case, label_type, expected):
-    dataset = cases.bundled_case(case, "train", label_type=label_type)
+    dataset = data.bundled_case(case, "train", label_type=label_type)
     report = cases.detect_case(dataset)
     assert report.case is Case.parse(case)
     assert report.label_type is expected
@@ -353,30 +353,30 @@ def test_bundled_case_has_the_case_it_says(case, label_type, expected):
 
 def test_bundled_labelled_pairs_are_balanced_and_use_hard_negatives():
     groups = data.load_paraphrase_groups("dev")
-    pairs = cases.bundled_case(1, "dev")
+    pairs = data.bundled_case(1, "dev")
     assert pairs.num_rows == 2 * len(groups)
     assert sum(pairs["label"]) == len(groups)
     assert pairs[1]["sentence2"] == groups[0]["hard_negatives"][0]
 
 
 def test_bundled_sentence_labels_are_stable_across_splits():
-    train = cases.bundled_case(3, "train")
-    test = cases.bundled_case(3, "test")
+    train = data.bundled_case(3, "train")
+    test = data.bundled_case(3, "test")
     assert not set(train["label"]) & set(test["label"])
-    everything = cases.bundled_case(3, None)
+    everything = data.bundled_case(3, None)
     assert len(set(everything["label"])) == len(data.load_paraphrase_groups())
 
 
 def test_bundled_triplets_reuse_stutor_data():
-    assert cases.bundled_case("triplet", "dev").to_dict() == data.bundled_triplets("dev").to_dict()
+    assert data.bundled_case("triplet", "dev").to_dict() == data.group_triplets("dev", per_group=1).to_dict()
 
 
 def test_bundled_case_bad_input():
     with pytest.raises(ValueError, match="Unknown case"):
-        cases.bundled_case(7)
+        data.bundled_case(7)
     with pytest.raises(ValueError, match="only for case 1"):
-        cases.bundled_case(2, label_type="score")
+        data.bundled_case(2, label_type="score")
     with pytest.raises(ValueError, match="'class' or 'score'"):
-        cases.bundled_case(1, label_type="float")
+        data.bundled_case(1, label_type="float")
     with pytest.raises(ValueError, match="Unknown split"):
-        cases.bundled_case(2, "validation")
+        data.bundled_case(2, "validation")

@@ -39,20 +39,20 @@ def tiny_bert(tokenizer):
 
 
 def test_topics_and_sentences_follow_the_groups_and_splits():
-    names = classification.topics()
+    names = data.topics()
     assert len(names) == 12 and names == sorted(names)
-    train = classification.topic_sentences("train")
-    test = classification.topic_sentences("test")
+    train = data.topic_sentences("train")
+    test = data.topic_sentences("test")
     assert not set(train["sentence"]) & set(test["sentence"])
     assert all(names[label] == topic for label, topic in zip(test["label"], test["topic"], strict=True))
-    assert len(classification.topic_sentences("train", per_group=2)) == 2 * len(data.load_paraphrase_groups("train"))
+    assert len(data.topic_sentences("train", per_group=2)) == 2 * len(data.load_paraphrase_groups("train"))
     with pytest.raises(ValueError, match="per_group"):
-        classification.topic_sentences("train", per_group=0)
+        data.topic_sentences("train", per_group=0)
 
 
 def test_duplicate_pairs_are_balanced_and_come_from_the_triplets():
-    pairs = classification.duplicate_pairs("dev", per_group=1)
-    rows = triplets.group_triplets("dev", per_group=1)
+    pairs = data.duplicate_pairs("dev", per_group=1)
+    rows = data.group_triplets("dev", per_group=1)
     assert len(pairs) == 2 * len(rows) and sum(pairs["label"]) == len(rows)
     assert pairs[0] == {"sentence1": rows[0]["anchor"], "sentence2": rows[0]["positive"], "label": 1}
     assert pairs[1] == {"sentence1": rows[0]["anchor"], "sentence2": rows[0]["negative"], "label": 0}

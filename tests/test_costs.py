@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stutor import costs
+from stutor import costs, data
 from stutor.costs import Timing
 
 
@@ -70,11 +70,6 @@ def test_fit_rate_errors():
         costs.fit_rate([Timing("cross-encoder", 4, 6, 0.0), *_cross(100.0, sizes=(8,))])
 
 
-def test_growth_exponent_reads_the_power_law():
-    assert costs.growth_exponent(_cross(100.0, sizes=(10, 100, 1000))) == pytest.approx(2.0, abs=0.05)
-    assert costs.growth_exponent(_bi(100.0, 0.0)) == pytest.approx(1.0)
-
-
 def test_extrapolation_uses_the_known_counts():
     cross = costs.estimate_cross_encoder(_cross(250.0), n=10_000)
     assert cross.forward_passes == 49_995_000
@@ -110,7 +105,7 @@ def test_best_pair_finds_the_closest_vectors():
 
 
 def test_bundled_sentences_are_distinct_and_many():
-    pool = costs.bundled_sentences()
+    pool = data.all_sentences()
     assert len(pool) == len(set(pool)) > 1000
     assert pool == sorted(pool)
 
@@ -121,7 +116,7 @@ def cross_encoder(choice):
 
 
 def test_real_timings_have_the_right_counts_and_shape(cross_encoder, st_model):
-    pool = costs.bundled_sentences()
+    pool = data.all_sentences()
     cross = costs.time_cross_encoder(cross_encoder, pool, [3, 6])
     bi = costs.time_bi_encoder(st_model, pool, [6, 12])
     assert [(t.n, t.forward_passes) for t in cross] == [(3, 3), (6, 15)]

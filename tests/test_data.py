@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from datasets import Dataset
 
-from stutor import data
+from stutor import data, schemas, sources
 
 
 def test_paraphrase_groups_meet_the_spec():
@@ -42,7 +42,7 @@ def test_sts_pairs_cover_the_scale():
 
 
 def test_bundled_triplets_use_hard_negatives():
-    triplets = data.bundled_triplets("test")
+    triplets = data.group_triplets("test", per_group=1)
     groups = data.load_paraphrase_groups("test")
     assert triplets.column_names == ["anchor", "positive", "negative"] and len(triplets) == len(groups)
     assert triplets[0]["negative"] == groups[0]["hard_negatives"][0]
@@ -103,7 +103,7 @@ def test_qqp_schema_from_a_local_file(qqp_file):
 )
 def test_qqp_bad_rows(rows, message):
     with pytest.raises(ValueError, match=message):
-        data.qqp_to_triplets(rows)
+        schemas.qqp_to_triplets(rows)
 
 
 def test_offline_falls_back_with_one_clear_line(capsys):
@@ -128,18 +128,24 @@ def test_stsb_schema_from_a_local_file(tmp_path):
 
 def test_stsb_bad_rows():
     with pytest.raises(ValueError, match="score 4.2"):
-        data.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "sentence2": ["b"], "score": [4.2]}))
+        schemas.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "sentence2": ["b"], "score": [4.2]}))
     with pytest.raises(ValueError, match="missing"):
-        data.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "score": [0.2]}))
+        schemas.parse_stsb(Dataset.from_dict({"sentence1": ["a"], "score": [0.2]}))
 
 
 def test_bad_sources_and_arguments(tmp_path):
     odd = tmp_path / "rows.xml"
     odd.write_text("<x/>")
-    with pytest.raises(ValueError, match="suffix .xml"):
+    with pytest.raises(ValueError, match="has suffix '.xml'; use a .json/.jsonl/.csv/.tsv/.parquet file"):
         data.load_qqp_triplets(odd)
-    with pytest.raises(ValueError, match="neither an existing file"):
+    with pytest.raises(ValueError, match="source file 'missing-file.jsonl' does not exist"):
         data.load_qqp_triplets("missing-file.jsonl")
+    with pytest.raises(ValueError, match="is a folder"):
+        data.load_qqp_triplets(tmp_path)
+    with pytest.raises(
+        ValueError, match="neither an existing file, nor a Hub data set name like 'sentence-transformers"
+    ):
+        data.load_stsb(source="no-such-name")
     with pytest.raises(ValueError, match="limit must be a positive integer"):
         data.load_qqp_triplets(limit=0)
     with pytest.raises(ValueError, match="Unknown split"):

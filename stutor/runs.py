@@ -1,0 +1,238 @@
+"""A training run's data and bookkeeping: what ``stutor-train`` does before and around :func:`stutor.training.train`.
+
+:func:`load_run_data` turns a data source (the bundled groups, a local file in any supported
+layout, or a Hub name) into the training rows, the held-out evaluation triplets, their
+:class:`~stutor.cases.CaseReport` and the loss, checking the data once, where it enters; the
+report is passed on to :func:`stutor.training.train`, which then does not scan it again.
+:func:`check_run_options` refuses contradicting choices before anything is loaded;
+:func:`last_checkpoint` and :func:`check_same_run` make ``--resume`` safe.
+
+Taught in: notebook 07 (the recipe); the ``stutor-train`` command (:mod:`stutor.cli.train`) is
+a thin layer over this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stutor import cases, data, losses, schemas, sources
+from stutor.checks import check_non_negative_int, check_positive
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datasets import Dataset
+
+BUNDLED = "bundled"
+BUNDLED_DEV = "bundled-dev"
+NO_EVAL = "none"
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The data of one training run, checked.
+
+    Attributes:
+        train: the training rows, in the trainer's layout (only input and label columns).
+        eval: held-out triplets for the evaluator, or None.
+        report: the training rows' :class:`~stutor.cases.CaseReport` (pass it on to ``train``).
+        loss: the loss name: the one asked for, or the course's recommendation for the case.
+        description: where the training rows came from, for people.
+    """
+
+    train: Dataset
+    eval: Dataset | None
+    report: cases.CaseReport
+    loss: str
+    description: str
+
+
+def usable_losses() -> list[str]:
+    """The losses of the course's table that need nothing but the model (no guide model)."""
+    return list(dict.fromkeys(option.name for option in losses.LOSS_TABLE if not option.needs_guide))
+
+
+def check_run_options(
+    *,
+    data_source: str = BUNDLED,
+    schema: str | None = None,
+    case: cases.Case | int | str | None = None,
+    loss: str | None = None,
+    holdout: int = 0,
+    eval_data: str | None = None,
+    eval_steps: int | None = None,
+    max_train_rows: int | None = None,
+) -> cases.Case | None:
+    """Refuse unknown or contradicting choices before any data or model is loaded.
+
+    Args: as :func:`load_run_data`, plus ``eval_steps`` (evaluate every N steps).
+
+    Returns:
+        The parsed case, or None.
+
+    Raises:
+        ValueError / TypeError: what is wrong and how to fix it.
+    """
+    parsed = cases.Case.parse(case) if case is not None else None
+    usable = usable_losses()
+    if loss is not None and loss not in usable:
+        why = "needs a guide model, which a run does not load" if loss in losses.LOSS_NAMES else "unknown"
+        raise ValueError(f"loss {loss!r}: {why}; choose one of: {', '.join(usable)}")
+    if parsed is not None and loss is not None:
+        fitting = [o.name for o in losses.LOSS_TABLE if o.case is parsed and o.name in usable]
+        if loss not in fitting:
+            raise ValueError(
+                f"loss {loss} does not fit case {parsed.value} ({parsed.title}); "
+                f"losses for that case: {', '.join(dict.fromkeys(fitting))}"
+            )
+    schemas.check_schema_name(schema)
+    check_non_negative_int("holdout", holdout)
+    check_positive("eval_steps", eval_steps, optional=True)
+    check_positive("max_train_rows", max_train_rows, optional=True)
+    sources.check_source(data_source, name="data", special=(BUNDLED,))
+    if eval_data is not None:
+        sources.check_source(eval_data, name="eval data", special=(BUNDLED_DEV, NO_EVAL))
+        if holdout:
+            raise ValueError("holdout and eval data both choose the evaluation data; give one of them")
+    if holdout and data_source == BUNDLED:
+        raise ValueError(f"holdout is for your own data; the bundled data evaluates on its dev groups ({BUNDLED_DEV})")
+    if eval_steps is not None and eval_data == NO_EVAL:
+        raise ValueError("eval_steps needs evaluation data; drop it or choose the eval data")
+    if schema is not None and data_source == BUNDLED:
+        raise ValueError("a schema is for a Hub or local data set; the bundled data needs none")
+    return parsed
+
+
+def _subset(rows: Dataset, report: cases.CaseReport, indices: range) -> tuple[Dataset, cases.CaseReport]:
+    """Some rows of checked data, and their report, without scanning the texts again."""
+    subset = rows.select(indices)
+    num_labels = report.num_labels
+    if report.label_type is cases.LabelType.CLASS:
+        num_labels = len(set(subset[report.label_column]))
+    return subset, dataclasses.replace(report, num_rows=len(subset), num_labels=num_labels)
+
+
+def load_run_data(
+    data_source: str = BUNDLED,
+    *,
+    schema: str | None = None,
+    case: cases.Case | int | str | None = None,
+    loss: str | None = None,
+    holdout: int = 0,
+    eval_data: str | None = None,
+    max_train_rows: int | None = None,
+    say: Callable[[str], Any] = print,
+) -> RunData:
+    """Load, check and split the training and evaluation data of a run; no model is needed.
+
+    Args:
+        data_source: ``"bundled"`` (the paraphrase groups' train split), a local data file in the
+            trainer's layout or a raw schema, or a Hub data set name (which falls back to the
+            bundled data, with one line, when the Hub is out of reach).
+        schema: the raw schema of the data (default: the layout as it is, or detected).
+        case: with bundled data, the case to derive; otherwise the case the data must have.
+        loss: the loss (default: the course's recommendation for the data's case).
+        holdout: keep the last N rows of triplet data out of training and evaluate on them.
+        eval_data: ``"bundled-dev"`` (default), ``"none"``, or triplets from a file or Hub name.
+        max_train_rows: train on the first N rows only.
+        say: where the fallback line goes.
+
+    Returns:
+        A :class:`RunData`; its ``report`` is the one scan of the training rows.
+
+    Raises:
+        ValueError / TypeError: data that fits no case, another case than asked, a loss that does
+            not fit, too few rows.
+    """
+    wanted = check_run_options(
+        data_source=data_source,
+        schema=schema,
+        case=case,
+        loss=loss,
+        holdout=holdout,
+        eval_data=eval_data,
+        max_train_rows=max_train_rows,
+    )
+    fallback_used = "paraphrase-group triplets (train split)"
+    loaded = None
+    if data_source == BUNDLED:
+        description = "bundled paraphrase groups, train split"
+    else:
+        loaded = sources.load_training_rows(data_source, schema=schema)
+        description = data_source
+        if loaded is None:
+            say(sources.fallback_message(data_source, fallback_used))
+            description = "bundled paraphrase groups, train split (offline fallback)"
+    if loaded is None:
+        derived = wanted if wanted is not None and data_source == BUNDLED else cases.Case.TRIPLET
+        rows = data.group_triplets("train") if derived is cases.Case.TRIPLET else data.bundled_case(derived)
+        loaded = (rows, cases.detect_case(rows))
+    train_rows, report = loaded
+    if wanted is not None and report.case is not wanted:
+        raise ValueError(f"case {wanted.value} was asked for, but the data is {report.case}: {report.reason}")
+    evaluation = None
+    if holdout:
+        if report.case is not cases.Case.TRIPLET:
+            raise ValueError(f"holdout evaluates triplet accuracy, but the data is {report.case}; use eval data")
+        if holdout >= len(train_rows):
+            raise ValueError(f"holdout {holdout} leaves no training rows (the data has {len(train_rows)})")
+        split = len(train_rows) - holdout
+        evaluation = train_rows.select(range(split, len(train_rows)))
+        train_rows, report = _subset(train_rows, report, range(split))
+    elif eval_data in (None, BUNDLED_DEV):
+        evaluation = data.group_triplets("dev")
+    elif eval_data != NO_EVAL:
+        evaluation = _load_eval_triplets(eval_data, say)
+    if max_train_rows is not None and max_train_rows < len(train_rows):
+        train_rows, report = _subset(train_rows, report, range(max_train_rows))
+    chosen = loss or losses.recommended_loss(report).name
+    losses.check_loss_fits(chosen, train_rows, report=report)
+    return RunData(train_rows, evaluation, report, chosen, description)
+
+
+def _load_eval_triplets(source: str, say: Callable[[str], Any]) -> Dataset:
+    loaded = sources.load_training_rows(source)
+    if loaded is None:
+        say(sources.fallback_message(source, "paraphrase-group triplets (dev split)"))
+        return data.group_triplets("dev")
+    rows, found = loaded
+    if found.case is not cases.Case.TRIPLET:
+        raise ValueError(f"the eval data must hold triplets (anchor, positive, negative); it is {found.case}")
+    return rows
+
+
+def last_checkpoint(output_dir: str | Path) -> Path | None:
+    """The newest ``checkpoint-N`` folder (with its ``trainer_state.json``) in ``output_dir``, or None."""
+    folder = Path(output_dir).expanduser()
+    if not folder.is_dir():
+        return None
+    found = [
+        (int(p.name.split("-")[1]), p)
+        for p in folder.glob("checkpoint-*")
+        if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return max(found)[1] if found else None
+
+
+def check_same_run(settings: Mapping[str, Any], saved: str | Path, keys: Sequence[str]) -> None:
+    """Refuse to resume a run whose data-defining settings changed.
+
+    Args:
+        settings: this run's settings.
+        saved: the settings file the first run wrote (nothing to compare when it is missing).
+        keys: the settings that fix the data and its order.
+
+    Raises:
+        ValueError: the changed settings, before and now.
+    """
+    path = Path(saved)
+    if not path.is_file():
+        return
+    before = json.loads(path.read_text(encoding="utf-8"))
+    changed = [key for key in keys if before.get(key) != settings.get(key)]
+    if changed:
+        shown = ", ".join(f"{key}: {before.get(key)!r} -> {settings.get(key)!r}" for key in changed)
+        raise ValueError(f"resume continues the same run, but these settings changed ({shown}); restore them")
