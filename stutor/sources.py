@@ -199,9 +199,10 @@ def load_training_rows(
 ) -> tuple[Dataset, cases.CaseReport] | None:
     """Load a local file or Hub data set in any supported layout into the trainer's layout, checked once.
 
-    Rows already in the trainer's layout (text columns, then ``label``/``score``) are kept as
-    they are; rows in one of the raw schemas of :data:`stutor.schemas.SCHEMAS` are converted
-    (``schema`` names it, or it is detected).
+    Rows in one of the raw schemas of :data:`stutor.schemas.SCHEMAS` are converted (``schema``
+    names it, or it is detected); other rows must be in the trainer's layout already (text
+    columns, then ``label``/``score``). Either way the rows are scanned once, by
+    :func:`stutor.cases.detect_case`.
 
     Args:
         source: a local data file or a Hub data set name.
@@ -220,17 +221,18 @@ def load_training_rows(
     raw = load_source(source, str(source), split)
     if raw is None:
         return None
-    if schema is not None:
-        return _layout(*schemas.convert_checked(raw, schema))
-    try:
-        return _layout(raw, cases.detect_case(raw))
-    except (ValueError, TypeError) as layout_error:
+    if schema is None:
         try:
-            return _layout(*schemas.convert_checked(raw))
-        except (ValueError, TypeError) as schema_error:
-            raise ValueError(
-                f"{source}: not in the trainer's layout ({layout_error}) and not a known raw schema ({schema_error})"
-            ) from None
+            schema = schemas.detect_schema(raw).name
+        except ValueError as schema_error:  # no raw schema: it must be in the trainer's layout already
+            try:
+                report = cases.detect_case(raw)
+            except (ValueError, TypeError) as layout_error:
+                raise ValueError(
+                    f"{source}: not in the trainer's layout ({layout_error}) and not a known raw schema ({schema_error})"
+                ) from None
+            return _layout(raw, report)
+    return _layout(*schemas.convert_checked(raw, schema))
 
 
 def _layout(rows: Dataset, report: cases.CaseReport) -> tuple[Dataset, cases.CaseReport]:

@@ -6,7 +6,8 @@ from collections import Counter
 import pytest
 from datasets import Dataset
 
-from stutor import data, schemas, sources
+from stutor import cases, data, schemas
+from stutor.cases import Case, LabelType
 
 
 def test_paraphrase_groups_meet_the_spec():
@@ -150,3 +151,48 @@ def test_bad_sources_and_arguments(tmp_path):
         data.load_qqp_triplets(limit=0)
     with pytest.raises(ValueError, match="Unknown split"):
         data.load_stsb("dev")
+
+
+@pytest.mark.parametrize(
+    ("case", "label_type", "expected"),
+    [(1, "class", LabelType.CLASS), (1, "score", LabelType.SCORE), (2, "class", LabelType.NONE)]
+    + [(3, "class", LabelType.CLASS), (4, "class", LabelType.NONE)],
+)
+def test_bundled_case_has_the_case_it_says(case, label_type, expected):
+    dataset = data.bundled_case(case, "train", label_type=label_type)
+    report = cases.detect_case(dataset)
+    assert report.case is Case.parse(case)
+    assert report.label_type is expected
+    label = [report.label_column] if report.label_column else []
+    assert dataset.column_names == [*report.text_columns, *label]  # inputs first, label last
+
+
+def test_bundled_labelled_pairs_are_balanced_and_use_hard_negatives():
+    groups = data.load_paraphrase_groups("dev")
+    pairs = data.bundled_case(1, "dev")
+    assert pairs.num_rows == 2 * len(groups)
+    assert sum(pairs["label"]) == len(groups)
+    assert pairs[1]["sentence2"] == groups[0]["hard_negatives"][0]
+
+
+def test_bundled_sentence_labels_are_stable_across_splits():
+    train = data.bundled_case(3, "train")
+    test = data.bundled_case(3, "test")
+    assert not set(train["label"]) & set(test["label"])
+    everything = data.bundled_case(3, None)
+    assert len(set(everything["label"])) == len(data.load_paraphrase_groups())
+
+
+def test_bundled_triplets_reuse_stutor_data():
+    assert data.bundled_case("triplet", "dev").to_dict() == data.group_triplets("dev", per_group=1).to_dict()
+
+
+def test_bundled_case_bad_input():
+    with pytest.raises(ValueError, match="Unknown case"):
+        data.bundled_case(7)
+    with pytest.raises(ValueError, match="only for case 1"):
+        data.bundled_case(2, label_type="score")
+    with pytest.raises(ValueError, match="'class' or 'score'"):
+        data.bundled_case(1, label_type="float")
+    with pytest.raises(ValueError, match="Unknown split"):
+        data.bundled_case(2, "validation")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 from pathlib import Path
@@ -12,7 +14,21 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from stutor import cases, classification, costs, data, evaluation, exercises, layers, losses, models, training, triplets
+from stutor import (
+    cases,
+    classification,
+    costs,
+    data,
+    evaluation,
+    exercises,
+    layers,
+    losses,
+    models,
+    schemas,
+    training,
+    triplets,
+)
+from stutor.exercises import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -62,6 +78,60 @@ def test_none_is_not_answered_yet():
     assert str(feedback) == f"❌ Exercise 03.1: not answered yet — {exercises.list_exercises()['03.1']}"
 
 
+def test_needs_come_from_the_checkers_signature():
+    assert (registry.REGISTRY["06.2"].needs, registry.REGISTRY["06.2"].optional) == (("embed", "pairs"), ("threshold",))
+    assert registry.REGISTRY["03.1"].needs == registry.REGISTRY["03.1"].optional == ()
+    for exercise_id, entry in registry.REGISTRY.items():
+        assert registry.needs_of(entry.checker) == (entry.needs, entry.optional), exercise_id
+        assert entry.checker.__module__ == f"stutor.exercises.ch{exercise_id[:2]}", exercise_id
+
+
+def test_a_defaulted_parameter_is_an_optional_need(monkeypatch):
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    seen = []
+
+    @registry.exercise("99.1", "Say a word.")
+    def word(answer, model, sentences, limit=3):
+        seen.append(limit)
+        if answer != "word":
+            registry.hint("say 'word'.")
+        return f"{model} {len(sentences)}"
+
+    entry = registry.REGISTRY["99.1"]
+    assert (entry.id, entry.task, entry.checker) == ("99.1", "Say a word.", word)
+    assert (entry.needs, entry.optional) == (("model", "sentences"), ("limit",))
+    assert str(registry.check("99.1", "word", model="m", sentences=[1, 2])) == "✅ Exercise 99.1 passed: m 2"
+    assert not registry.check("99.1", "other", model="m", sentences=[], limit=5)
+    assert seen == [3, 5]
+    with pytest.raises(
+        TypeError, match=r"lacks \['sentences'\]: call check\('99\.1', answer, model=\.\.\., sentences=\.\.\.\)"
+    ):
+        registry.check("99.1", "word", model="m")
+    with pytest.raises(TypeError, match=r"got unexpected \['size'\]: call check\('99\.1', answer, model="):
+        registry.check("99.1", "word", model="m", sentences=[], size=1)
+    with pytest.raises(TypeError, match="lacks"):  # a missing need is reported even before an answer
+        registry.check("99.1", None)
+    unanswered = registry.check("99.1", None, model="m", sentences=[])
+    assert not unanswered.answered and unanswered.message == "Say a word."
+
+
+def test_the_decorator_refuses_unnamed_needs_and_a_second_registration(monkeypatch):
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    with pytest.raises(TypeError, match="name every need"):
+        registry.exercise("99.1", "task")(lambda answer, **given: None)
+    with pytest.raises(TypeError, match="first positional parameter"):
+        registry.exercise("99.1", "task")(lambda *, model: None)
+    registry.exercise("99.1", "task")(lambda answer: None)
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.exercise("99.1", "task")(lambda answer: None)
+
+
+def test_every_chapter_module_names_its_notebook():
+    for chapter in CHAPTERS:
+        module = importlib.import_module(f"stutor.exercises.ch{chapter.name[:2]}")
+        assert module.__doc__.startswith(f"Exercises of notebook {chapter.name[:2]}: ")
+
+
 def test_feedback_prints_in_ipython():
     feedback = exercises.Feedback("01.1", True, "fine")
     printer = SimpleNamespace(parts=[], text=lambda value: printer.parts.append(value))
@@ -96,11 +166,38 @@ def test_01_1_first_token_model(choice, st_model):
     hints("01.1", st_model[0], "cls")
 
 
-def test_01_2_own_paraphrase(st_model):
-    feedback = passes("01.2", "How should a total beginner start learning Python?", model=st_model)
+@pytest.fixture(scope="module")
+def heatmap():
+    """Notebook 01's heatmap: three paraphrases and the hard negative of the first two training groups."""
+    sentences, labels = [], []
+    for group in data.load_paraphrase_groups("train").select(range(2)):
+        sentences += [*group["paraphrases"][:3], group["hard_negatives"][0]]
+        labels += [group["id"]] * 3 + [group["id"] + " (neg)"]
+    return {"sentences": sentences, "labels": labels}
+
+
+def test_01_2_own_paraphrase(st_model, heatmap):
+    feedback = passes("01.2", "How should a total beginner start learning Python?", model=st_model, **heatmap)
     assert "g001" in feedback.message
-    hints("01.2", "How can I remove Python from my Windows laptop?", "Python", model=st_model)
-    assert "already" in hints("01.2", "Best way to learn Python?", "learn", model=st_model).message
+    hints("01.2", "How can I remove Python from my Windows laptop?", "Python", model=st_model, **heatmap)
+    assert "already" in hints("01.2", "Best way to learn Python?", "learn", model=st_model, **heatmap).message
+
+
+def test_01_2_checks_the_notebooks_sentences_and_labels(st_model, heatmap):
+    answer, sentences, labels = (
+        "How should a total beginner start learning Python?",
+        heatmap["sentences"],
+        heatmap["labels"],
+    )
+    with pytest.raises(
+        TypeError, match=r"call check\('01\.2', answer, model=\.\.\., sentences=\.\.\., labels=\.\.\.\)"
+    ):
+        exercises.check("01.2", answer, model=st_model, sentences=sentences)
+    short = hints("01.2", answer, "g001", model=st_model, sentences=sentences, labels=labels[:4])
+    assert "4 labels for 8 sentences" in short.message
+    unlabelled = hints("01.2", answer, "g001", model=st_model, sentences=sentences, labels=["x"] * len(sentences))
+    assert "labels=" in unlabelled.message
+    assert "single string" in hints("01.2", answer, "g001", model=st_model, sentences=answer, labels=labels).message
 
 
 def test_01_3_token_count(st_model):
@@ -187,14 +284,14 @@ def test_03_3_cls_pooling_score(choice, st_model):
 
 def test_04_1_all_combinations():
     row = {"set": {"query": "q", "pos": [f"p{i}" for i in range(3)], "neg": [f"n{j}" for j in range(30)]}}
-    right = cases.convert([row], "qqp_triplets", all_combinations=True).num_rows
+    right = schemas.convert([row], "qqp_triplets", all_combinations=True).num_rows
     passes("04.1", right)
     assert "every negative" in hints("04.1", 33, right).message
     assert "without all_combinations" in hints("04.1", 1, right).message
 
 
 def test_04_2_positive_pairs():
-    labelled = cases.bundled_case(1, "train")
+    labelled = data.bundled_case(1, "train")
     right = labelled.filter(lambda row: row["label"] == 1).remove_columns("label")
     right = right.rename_columns({"sentence1": "anchor", "sentence2": "positive"})
     passes("04.2", right, source=labelled)
@@ -212,7 +309,7 @@ def test_04_3_topic_sentences():
     right = [{"sentence": s, "label": label[g["topic"]]} for g in groups for s in g["paraphrases"]]
     passes("04.3", right)
     solution = [f" {len(label)} ", *label]
-    assert "group" in hints("04.3", cases.bundled_case(3, "train"), solution).message
+    assert "group" in hints("04.3", data.bundled_case(3, "train"), solution).message
     as_names = [{"sentence": row["sentence"], "label": str(row["label"])} for row in right]
     assert "detect_case" in hints("04.3", as_names, solution[:1]).message
 
@@ -221,7 +318,7 @@ def test_04_3_topic_sentences():
 
 
 def test_05_1_loss_for_scores(st_model):
-    scored = cases.bundled_case(1, label_type="score")
+    scored = data.bundled_case(1, label_type="score")
     right = losses.recommended_loss(cases.detect_case(scored)).name
     assert "first choice" in passes("05.1", right, dataset=scored).message
     passes("05.1", losses.build_loss(right, st_model), dataset=scored)
@@ -230,7 +327,7 @@ def test_05_1_loss_for_scores(st_model):
 
 
 def test_05_2_grouped_batch():
-    sentences = cases.bundled_case(3, "train")
+    sentences = data.bundled_case(3, "train")
     first = {}
     for index, label in enumerate(sentences["label"]):
         first.setdefault(label, []).append(index)
@@ -244,7 +341,7 @@ def test_05_2_grouped_batch():
 
 
 def test_05_3_triplets_to_classes():
-    six = cases.bundled_case(4, "train").select(range(6))
+    six = data.bundled_case(4, "train").select(range(6))
     right = []
     for i, row in enumerate(six):
         right += [{"sentence": row["anchor"], "label": i}, {"sentence": row["positive"], "label": i}]
@@ -278,8 +375,8 @@ def _probe(embed, rows, labels, c=1.0):
 
 
 def test_06_1_less_data(embed):
-    train, test = classification.topic_sentences("train", per_group=2), classification.topic_sentences("test")
-    few = classification.topic_sentences("train", per_group=1)
+    train, test = data.topic_sentences("train", per_group=2), data.topic_sentences("test")
+    few = data.topic_sentences("train", per_group=1)
     right = _probe(embed, few, list(few["label"])).score(embed(list(test["sentence"])), list(test["label"]))
     given = {"embed": embed, "C": 1.0, "train": train, "test": test}
     passes("06.1", right, **given)
@@ -291,7 +388,7 @@ def test_06_1_less_data(embed):
 
 
 def test_06_2_threshold_on_test(embed):
-    train, test = classification.duplicate_pairs("train", per_group=2), classification.duplicate_pairs("test")
+    train, test = data.duplicate_pairs("train", per_group=2), data.duplicate_pairs("test")
 
     def cosine(pairs):
         return np.sum(embed(list(pairs["sentence1"])) * embed(list(pairs["sentence2"])), axis=1)
@@ -309,7 +406,7 @@ def test_06_2_threshold_on_test(embed):
 
 
 def test_06_3_length_label(embed):
-    train, test = classification.topic_sentences("train", per_group=2), classification.topic_sentences("test")
+    train, test = data.topic_sentences("train", per_group=2), data.topic_sentences("test")
 
     def long(rows):
         return [int(len(s.split()) > 8) for s in rows["sentence"]]
@@ -327,14 +424,14 @@ def test_06_3_length_label(embed):
 
 
 def test_07_1_first_half():
-    pool = triplets.group_triplets("train")
+    pool = data.group_triplets("train")
     passes("07.1", pool.select(range(len(pool) // 2)), data=pool)
     assert "2000" in hints("07.1", pool.select(range(len(pool) // 2000)), len(pool) // 2, data=pool).message
     hints("07.1", pool.select(range(len(pool) // 2, 2 * (len(pool) // 2))), "range(0", data=pool)
 
 
 def test_07_2_held_out_evaluator():
-    pool, test = triplets.group_triplets("train"), triplets.group_triplets("test")
+    pool, test = data.group_triplets("train"), data.group_triplets("test")
     passes("07.2", triplets.triplet_evaluator(test), held_out=test, train=pool)
     solution = ["triplet_evaluator(test", "test_set"]
     on_training = triplets.triplet_evaluator(pool.select(range(30)))
@@ -394,3 +491,35 @@ def test_solution_notebook_passes_every_exercise(chapter):
             assert f"✅ Exercise {exercise_id} passed" in shown
             passed.add(exercise_id)
     assert passed == set(ids)
+
+
+def _check_calls(path: Path) -> list[tuple[str, set[str]]]:
+    """Every ``exercises.check("NN.k", answer, name=...)`` of a notebook: the id and the keyword names."""
+    calls = []
+    for cell in _code(path):
+        lines = [line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!"))]
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "check"
+                and getattr(node.func.value, "id", None) == "exercises"
+            ):
+                calls.append((node.args[0].value, {keyword.arg for keyword in node.keywords}))
+    return calls
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    [*CHAPTERS, *sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))],
+    ids=lambda p: p.stem,
+)
+def test_every_notebook_call_passes_what_the_checker_needs(notebook):
+    calls = _check_calls(notebook)
+    assert calls or not exercises.list_exercises(notebook.name[:2])
+    for exercise_id, given in calls:
+        entry = registry.REGISTRY[exercise_id]
+        assert set(entry.needs) <= given <= set(entry.needs + entry.optional), (
+            f"{notebook.name}: check({exercise_id!r}, answer, {', '.join(sorted(given))}) but the checker needs "
+            f"{list(entry.needs)} and also accepts {list(entry.optional)}"
+        )

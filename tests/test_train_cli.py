@@ -1,4 +1,4 @@
-"""`python -m stutor.train`: arguments and config files, checks before any model loads, data, a run and its resume."""
+"""`stutor-train` (stutor.cli.train, over stutor.runs): arguments, config files, checks before a model loads, data, runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from stutor import cases, data, models, train, training, triplets
+from stutor import cases, data, models, schemas, training
+from stutor.cli import train
 
 TINY = ["--model", "embedded", "--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
 
@@ -28,24 +29,26 @@ def no_model(monkeypatch):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--epochs", "0"], "--epochs: must be a positive number"),
-        (["--batch-size", "-4"], "--batch-size: must be a positive integer"),
-        (["--batch-size", "four"], "--batch-size: expected a positive integer"),
-        (["--learning-rate", "0"], "--learning-rate: must be a positive number"),
-        (["--learning-rate", "nan"], "--learning-rate: must be a positive number"),
-        (["--warmup-ratio", "1"], "up to (not including) 1"),
-        (["--warmup-ratio", "-0.1"], "up to (not including) 1"),
+        (["--epochs", "0"], "--epochs: the value must be a positive number, not 0.0"),
+        (["--batch-size", "-4"], "--batch-size: the value must be a positive integer, not -4"),
+        (["--batch-size", "four"], "--batch-size: expected a positive integer, got 'four'"),
+        (["--learning-rate", "0"], "--learning-rate: the value must be a positive number"),
+        (["--learning-rate", "nan"], "--learning-rate: the value must be a positive number, not nan"),
+        (["--learning-rate", "inf"], "--learning-rate: the value must be a positive number, not inf"),
+        (["--seed", "-1"], "--seed: the value must be a non-negative integer"),
+        (["--warmup-ratio", "1"], "from 0 up to but not including 1"),
+        (["--warmup-ratio", "-0.1"], "from 0 up to but not including 1"),
         (["--loss", "TripletLos"], "'TripletLos': unknown; choose one of: OnlineContrastiveLoss"),
         (["--loss", "GISTEmbedLoss"], "needs a guide model"),
         (["--case", "5"], "Unknown case '5'. Use a Case, a number or a name: 1 / 'labelled_pair'"),
-        (["--case", "4", "--loss", "CoSENTLoss"], "does not fit --case 4"),
+        (["--case", "4", "--loss", "CoSENTLoss"], "does not fit case 4"),
         (["--loss", "CoSENTLoss"], "CoSENTLoss does not fit this data"),  # bundled data are triplets
-        (["--case", "2", "--holdout", "3"], "--holdout is for your own data"),
-        (["--data", "missing.jsonl"], "--data file 'missing.jsonl' does not exist"),
+        (["--case", "2", "--holdout", "3"], "holdout is for your own data"),
+        (["--data", "missing.jsonl"], "data file 'missing.jsonl' does not exist"),
         (["--data", "somename"], "is neither 'bundled', an existing file, nor a Hub data set name"),
-        (["--eval-data", "nowhere.csv"], "--eval-data file 'nowhere.csv' does not exist"),
-        (["--eval-data", "none", "--eval-steps", "5"], "--eval-steps needs evaluation data"),
-        (["--schema", "stsb"], "--schema is for a Hub or local data set"),
+        (["--eval-data", "nowhere.csv"], "eval data file 'nowhere.csv' does not exist"),
+        (["--eval-data", "none", "--eval-steps", "5"], "eval_steps needs evaluation data"),
+        (["--schema", "stsb"], "a schema is for a Hub or local data set"),
         (["--schema", "nope"], "argument --schema: invalid choice"),
         (["--model", "not a model!"], "neither an existing folder nor a valid Hub model name"),
         (["--no-such-option"], "unrecognized arguments: --no-such-option"),
@@ -96,7 +99,7 @@ def test_config_file_errors(no_model, capsys, tmp_path):
         ("broken.json", "{batch-size: 8", "is not valid JSON"),
         ("bad.yaml", "epochs: [1\n", "is not valid YAML"),
         ("flag.yaml", "resume: maybe\n", "'resume' must be true or false"),
-        ("value.yaml", "epochs: -1\n", "--epochs: must be a positive number"),
+        ("value.yaml", "epochs: -1\n", "--epochs: the value must be a positive number"),
     ]:
         (tmp_path / name).write_text(text)
         assert train.main(["--config", str(tmp_path / name)]) == 2, name
@@ -111,33 +114,33 @@ def test_bundled_data_every_case_with_its_recommended_loss_and_dev_evaluation():
     expected = {None: "MultipleNegativesRankingLoss", "1": "OnlineContrastiveLoss", "3": "BatchAllTripletLoss"}
     for case, loss in expected.items():
         args = _args() if case is None else _args("--case", case)
-        prepared = train.load_data(args, train.check_arguments(args)["case"], verbose=False)
-        assert prepared["loss"] == loss
-        assert prepared["eval"]["anchor"] == data.group_triplets("dev")["anchor"]
+        prepared = train.load_data(args, verbose=False)
+        assert prepared.loss == loss
+        assert prepared.eval["anchor"] == data.group_triplets("dev")["anchor"]
     prepared = train.load_data(_args("--max-train-rows", "10", "--eval-data", "none"), verbose=False)
-    assert len(prepared["train"]) == 10 and prepared["eval"] is None
-    assert prepared["train"]["anchor"] == data.group_triplets("train")["anchor"][:10]
+    assert len(prepared.train) == 10 and prepared.eval is None and prepared.report.num_rows == 10
+    assert prepared.train["anchor"] == data.group_triplets("train")["anchor"][:10]
 
 
 def test_local_files_in_the_trainer_layout_and_in_raw_schemas(tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("sentence1,sentence2,score\nA cat sleeps.,A cat is asleep.,0.9\nA dog runs.,It rains.,0.1\n")
     prepared = train.load_data(_args("--data", str(pairs)), verbose=False)
-    assert prepared["report"].case is cases.Case.LABELLED_PAIR and prepared["loss"] == "CoSENTLoss"
+    assert prepared.report.case is cases.Case.LABELLED_PAIR and prepared.loss == "CoSENTLoss"
 
     qqp = tmp_path / "qqp.jsonl"
     rows = [schemas.SCHEMAS["qqp_triplets"].example] * 5
     qqp.write_text("\n".join(json.dumps(row) for row in rows))
     prepared = train.load_data(_args("--data", str(qqp), "--holdout", "2", "--loss", "TripletLoss"), verbose=False)
-    assert prepared["train"].column_names == ["anchor", "positive", "negative"]
-    assert (len(prepared["train"]), len(prepared["eval"]), prepared["loss"]) == (3, 2, "TripletLoss")
+    assert prepared.train.column_names == ["anchor", "positive", "negative"]
+    assert (len(prepared.train), len(prepared.eval), prepared.loss) == (3, 2, "TripletLoss")
 
     quora = tmp_path / "quora.tsv"
     example = schemas.SCHEMAS["quora_duplicates"].example
     quora.write_text("\t".join(example) + "\n" + "\t".join(str(v) for v in example.values()) + "\n")
     prepared = train.load_data(_args("--data", str(quora), "--eval-data", str(qqp)), verbose=False)
-    assert prepared["train"].column_names == ["sentence1", "sentence2", "label"]
-    assert prepared["loss"] == "OnlineContrastiveLoss" and len(prepared["eval"]) == 5
+    assert prepared.train.column_names == ["sentence1", "sentence2", "label"]
+    assert prepared.loss == "OnlineContrastiveLoss" and len(prepared.eval) == 5
 
 
 def test_data_that_does_not_fit_exits_2(no_model, capsys, tmp_path):
@@ -146,9 +149,9 @@ def test_data_that_does_not_fit_exits_2(no_model, capsys, tmp_path):
     odd = tmp_path / "odd.jsonl"
     odd.write_text('{"question": "a", "answer": 3}\n')
     for arguments, message in [
-        (["--data", str(pairs), "--case", "4"], "--case 4, but the data is case 2"),
-        (["--data", str(pairs), "--holdout", "1"], "--holdout evaluates triplet accuracy"),
-        (["--eval-data", str(pairs)], "--eval-data must hold triplets"),
+        (["--data", str(pairs), "--case", "4"], "case 4 was asked for, but the data is case 2"),
+        (["--data", str(pairs), "--holdout", "1"], "holdout evaluates triplet accuracy"),
+        (["--eval-data", str(pairs)], "the eval data must hold triplets"),
         (["--data", str(odd)], "not in the trainer's layout"),
         (["--data", str(pairs), "--schema", "stsb"], "misses ['sentence1', 'sentence2', 'score']"),
     ]:
@@ -159,7 +162,7 @@ def test_data_that_does_not_fit_exits_2(no_model, capsys, tmp_path):
 def test_a_hub_name_offline_falls_back_to_the_bundled_data(capsys):
     prepared = train.load_data(_args("--data", data.QQP_TRIPLETS), verbose=True)
     assert f"instead of {data.QQP_TRIPLETS}" in capsys.readouterr().out
-    assert prepared["train"]["anchor"] == data.group_triplets("train")["anchor"]
+    assert prepared.train["anchor"] == data.group_triplets("train")["anchor"]
 
 
 def test_train_checks_its_checkpoint_arguments(tmp_path):
@@ -203,6 +206,56 @@ def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_
 
 def test_the_module_runs_as_a_command():
     result = subprocess.run(
-        [sys.executable, "-m", "stutor.train", "--warmup-ratio", "2"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "stutor.cli.train", "--warmup-ratio", "2"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2 and "argument --warmup-ratio" in result.stderr
+
+
+def _count_scans(monkeypatch) -> list[int]:
+    """Count the calls of cases.detect_case (every module calls it through the module attribute)."""
+    calls: list[int] = []
+    real = cases.detect_case
+
+    def counting(dataset):
+        report = real(dataset)
+        calls.append(report.num_rows)
+        return report
+
+    monkeypatch.setattr(cases, "detect_case", counting)
+    return calls
+
+
+def test_one_run_scans_its_training_data_once(monkeypatch, tmp_path, capsys):
+    qqp = tmp_path / "qqp.jsonl"
+    qqp.write_text("\n".join(json.dumps(schemas.SCHEMAS["qqp_triplets"].example) for _ in range(12)))
+    layout = tmp_path / "triplets.jsonl"
+    data.group_triplets("train", per_group=1).select(range(12)).to_json(layout)
+    calls = _count_scans(monkeypatch)
+    for source in ("bundled", str(layout), str(qqp)):  # data only: the layout, or a raw schema to convert
+        calls.clear()
+        prepared = train.load_data(_args("--data", source, "--max-train-rows", "8"), verbose=False)
+        assert len(calls) == 1 and prepared.report.num_rows == 8, (source, calls)
+    calls.clear()  # a whole run of the command: the report travels from the data to the trainer
+    arguments = [*TINY, "--data", str(qqp), "--max-train-rows", "8", "--max-steps", "1", "--eval-data", "none"]
+    assert train.main([*arguments, "--save-steps", "0", "--output-dir", str(tmp_path / "run")]) == 0
+    assert len(calls) == 1, calls
+    assert "final: " in capsys.readouterr().out
+
+
+def test_one_train_call_scans_its_data_once_and_takes_a_report_instead(monkeypatch):
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(models.resolve_model("embedded", verbose=False).name_or_path)
+    model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_dim=8)], device="cpu")
+    rows = data.group_triplets("train", per_group=1).select(range(8))
+    calls = _count_scans(monkeypatch)
+    training.train(model, rows, "TripletLoss", max_steps=1, batch_size=4, learning_rate=0.1)
+    assert len(calls) == 1
+    report = calls and cases.detect_case(rows)
+    calls.clear()
+    training.train(model, rows, "MultipleNegativesRankingLoss", max_steps=1, batch_size=4, report=report)
+    assert calls == []
+    with pytest.raises(ValueError, match="report describes 8 rows"):
+        training.train(model, rows.select(range(4)), "TripletLoss", max_steps=1, report=report)
