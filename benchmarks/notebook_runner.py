@@ -46,6 +46,17 @@ def execute(path: Path, *, write: bool) -> dict[str, float]:
     # The kernel is a child of this process and has exited: RUSAGE_CHILDREN holds its peak (kB on Linux).
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if write:
+        for cell in notebook.cells:  # one stream output per cell, however the kernel chunked the text
+            merged: list = []
+            for output in cell.get("outputs", []):
+                last = merged[-1] if merged else None
+                same_stream = last is not None and last.output_type == "stream" == output.output_type
+                if same_stream and last.get("name") == output.get("name"):
+                    last.text += output.text
+                else:
+                    merged.append(output)
+            if "outputs" in cell:
+                cell.outputs = merged
         notebook.metadata["kernelspec"] = {
             "name": "python3",
             "display_name": "Python 3 (ipykernel)",

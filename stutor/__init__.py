@@ -1,22 +1,26 @@
 """stutor: the helper package of the course "Sentence Transformers, hands-on".
 
-Each module holds one concept and names the notebook that teaches it:
+Each module holds one concept and names the notebook that teaches it (docs/architecture.md has
+the map and the path of the data through the package):
 
+- ``stutor.runtime``: quiet mode for tests, progress bars for people (every notebook)
+- ``stutor.checks``: every argument check, shared by the functions and the commands (notebook 01 on)
 - ``stutor.models``: which model the course uses, and building one from modules (notebook 01)
-- ``stutor.texts`` and ``stutor.checks``: checks on the texts and numbers passed in (notebook 01 on)
 - ``stutor.layers``: the Transformer module against the raw Hugging Face model (notebook 02)
 - ``stutor.costs``: cross-encoder against bi-encoder cost, measured (notebook 03)
-- ``stutor.evaluation``: Spearman scores of sentence-embedding methods, STS files (notebook 03)
-- ``stutor.cases``: the four training data formats and converters from Hub schemas (notebook 04)
+- ``stutor.evaluation``: Spearman scores of sentence-embedding methods (notebook 03)
+- ``stutor.cases``: the four training data formats and their detection (notebook 04)
+- ``stutor.schemas``: converters from real Hub schemas into the trainer's layout (notebook 04)
+- ``stutor.sources``: reading data files (one reader per format), the Hub, the fallback rule
+- ``stutor.data``: the bundled tutorial data, everything derived from it, the online loaders (notebooks 01-07)
 - ``stutor.losses``: which loss fits which format, and building it (notebook 05)
 - ``stutor.classification``: embeddings against fine-tuned classifiers (notebook 06)
 - ``stutor.triplets``: held-out triplets, TripletEvaluator, distances (notebook 07)
 - ``stutor.training``: the checked training loop and its history (notebook 07)
-- ``stutor.exercises``: feedback on the exercises at the end of each notebook
-- ``stutor.data``: the bundled tutorial data and the online loaders (notebooks 01-07)
-- ``stutor.runtime``: quiet mode for tests, progress bars for people
-- ``stutor.train`` and ``stutor.encode``: command lines for training (torchrun-ready) and
-  streaming encode of large files (``stutor.streaming``); see the README
+- ``stutor.runs``: a training run's data, option checks and resume (notebook 07, ``stutor-train``)
+- ``stutor.streaming``: encoding files of any size, resumable, in several processes
+- ``stutor.exercises``: feedback on the exercises at the end of each notebook (one module per chapter)
+- ``stutor.cli``: the ``stutor-train`` and ``stutor-encode`` commands, which only parse and call the library
 
 Import the submodules you need; importing ``stutor`` itself is cheap.
 """

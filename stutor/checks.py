@@ -118,8 +118,66 @@ def check_texts(texts: Sequence[str] | str, *, name: str = "texts", allow_empty_
     return items
 
 
-def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") -> Dataset:
-    """Accept a ``Dataset`` or a non-empty list of dicts; refuse a ``DatasetDict`` and anything else.
+def _kind(value: Any) -> str:
+    """The kind of a cell, as a learner would name it (int and float count as one: numbers)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, Mapping):
+        return "dict"
+    return type(value).__name__
+
+
+def check_rows(rows: Sequence[Mapping[str, Any]], what: str = "data", *, first_row: int = 0) -> None:
+    """Refuse rows that a ``Dataset`` cannot hold faithfully: differing keys, empty cells, mixed types.
+
+    Args:
+        rows: a list of dicts (one per row).
+        what: how to call the data in messages (a file name, "training data").
+        first_row: the number the first row gets in messages (1 for a file's first data line).
+
+    Raises:
+        ValueError: a row whose keys differ from the first row's, a ``None``/NaN cell, or a column
+            whose cells are of different kinds (text in one row, a number in another); the message
+            names the column and the row.
+    """
+    if not rows:
+        raise ValueError(f"The {what} is empty: it has no rows. Pass at least one example.")
+    keys = list(rows[0])
+    kinds: dict[str, tuple[str, int]] = {}
+    for number, row in enumerate(rows, start=first_row):
+        if list(row) != keys and set(row) != set(keys):
+            missing, extra = sorted(set(keys) - set(row)), sorted(set(row) - set(keys))
+            raise ValueError(
+                f"{what}: row {number} has the keys {list(row)}, but row {first_row} has {keys} "
+                f"(missing {missing}, extra {extra}); every row needs the same columns."
+            )
+        for key in keys:
+            value = row[key]
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                raise ValueError(
+                    f"{what}: column {key!r} is empty in row {number}; fill it in or remove the row "
+                    "(empty cells are never dropped silently)."
+                )
+            kind = _kind(value)
+            seen = kinds.setdefault(key, (kind, number))
+            if seen[0] != kind:
+                raise ValueError(
+                    f"{what}: column {key!r} holds a {seen[0]} in row {seen[1]} but a {kind} in row {number} "
+                    f"({value!r:.40}); a column holds one kind of value: convert them all (e.g. str(...))."
+                )
+
+
+def as_dataset(rows: Any, what: str = "data") -> Dataset:
+    """Accept a ``Dataset``, a non-empty list of dicts or a pandas ``DataFrame``; refuse anything else.
+
+    Lists and data frames are checked with :func:`check_rows` first, so that a row with other keys,
+    an empty cell or a column of mixed types is named, never passed on to pyarrow.
 
     Args:
         rows: the data.
@@ -127,6 +185,10 @@ def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") 
 
     Returns:
         A ``datasets.Dataset``.
+
+    Raises:
+        TypeError: a ``DatasetDict`` (pick a split), a single dict, or another type.
+        ValueError: no rows, or rows that :func:`check_rows` refuses.
     """
     from datasets import Dataset, DatasetDict
 
@@ -136,11 +198,25 @@ def as_dataset(rows: Dataset | Sequence[Mapping[str, Any]], what: str = "data") 
         )
     if isinstance(rows, Dataset):
         return rows
-    if isinstance(rows, Sequence) and not isinstance(rows, str) and all(isinstance(r, Mapping) for r in rows):
-        if not rows:
-            raise ValueError(f"The {what} is empty: it has no rows. Pass at least one example.")
-        return Dataset.from_list([dict(r) for r in rows])
-    raise TypeError(f"The {what} must be a datasets.Dataset or a list of dicts, not {type(rows).__name__}.")
+    if type(rows).__name__ == "DataFrame" and hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    if isinstance(rows, Mapping):
+        raise TypeError(
+            f"The {what} is a single dict; pass a list of row dicts, or Dataset.from_dict(...) for a dict of columns."
+        )
+    if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
+        bad = next((i for i, r in enumerate(rows) if not isinstance(r, Mapping)), None)
+        if bad is not None:
+            raise TypeError(
+                f"The {what}: row {bad} is {type(rows[bad]).__name__} ({rows[bad]!r:.40}), not a dict; "
+                "pass a list of dicts like [{'anchor': ..., 'positive': ...}, ...]."
+            )
+        items = [dict(r) for r in rows]
+        check_rows(items, what)
+        return Dataset.from_list(items)
+    raise TypeError(
+        f"The {what} must be a datasets.Dataset, a list of dicts or a pandas DataFrame, not {type(rows).__name__}."
+    )
 
 
 def check_output_dir(output_dir: Any, *, name: str = "output_dir", optional: bool = True) -> Path | None:

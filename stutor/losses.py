@@ -336,7 +336,11 @@ def _expects(option: LossOption) -> str:
 
 
 def check_loss_fits(
-    loss_or_name: Any, dataset: Dataset | Sequence[Mapping[str, Any]], *, report: CaseReport | None = None
+    loss_or_name: Any,
+    dataset: Dataset | Sequence[Mapping[str, Any]],
+    *,
+    report: CaseReport | None = None,
+    training_set: bool = True,
 ) -> CaseReport:
     """Refuse a loss that does not match the data, before any training.
 
@@ -345,6 +349,9 @@ def check_loss_fits(
         dataset: the training data in the trainer's layout.
         report: the data's :class:`~stutor.cases.CaseReport` if it was checked already; None
             checks it here (:func:`stutor.cases.detect_case`).
+        training_set: the data is a whole training set, so the BatchHard/BatchAll family's rule
+            (2 classes with 2 sentences each) applies; False for a single batch, where a batch
+            without such classes simply gives a loss of 0.
 
     Returns:
         The data's :class:`CaseReport`.
@@ -381,7 +388,7 @@ def check_loss_fits(
             f"{name} needs labels 0 (different) and 1 (similar), but the data has classes {sorted(set(labels))[:10]}. "
             "Use SoftmaxLoss for more classes."
         )
-    if fits[0].sampler is BatchSamplers.GROUP_BY_LABEL:
+    if training_set and fits[0].sampler is BatchSamplers.GROUP_BY_LABEL:
         counts: dict[int, int] = {}
         for label in labels:
             counts[label] = counts.get(label, 0) + 1
@@ -440,19 +447,23 @@ def build_loss(
 
 
 def loss_on_batch(loss: Any, dataset: Dataset) -> float:
-    """Compute a loss once on a (small) data set, as the trainer would for one batch.
+    """Compute a loss once on a (small) data set, as the trainer would for one batch (no gradients).
+
+    Notebook 05 uses it to show that a BatchAll batch with one sentence per class has loss 0.
 
     Args:
         loss: a built loss (its ``model`` encodes the texts).
-        dataset: the rows of the batch, in the trainer's layout (checked first).
+        dataset: the rows of the batch, in the trainer's layout (checked first: the loss must fit
+            its case and label type).
 
     Returns:
         The loss value.
     """
     import torch
 
-    report = check_loss_fits(loss, dataset)
+    report = check_loss_fits(loss, dataset, training_set=False)
     model = getattr(loss, "model", None) or loss.sentence_embedder  # the BatchHard family names it so
     features = [model.preprocess(dataset[column]) for column in report.text_columns]
     labels = torch.tensor(dataset[report.label_column]) if report.label_column else None
-    return float(loss(features, labels).detach())
+    with torch.no_grad():
+        return float(loss(features, labels))

@@ -65,6 +65,7 @@ def check_run_options(
     eval_data: str | None = None,
     eval_steps: int | None = None,
     max_train_rows: int | None = None,
+    label_column: str | None = None,
 ) -> cases.Case | None:
     """Refuse unknown or contradicting choices before any data or model is loaded.
 
@@ -103,6 +104,10 @@ def check_run_options(
         raise ValueError("eval_steps needs evaluation data; drop it or choose the eval data")
     if schema is not None and data_source == BUNDLED:
         raise ValueError("a schema is for a Hub or local data set; the bundled data needs none")
+    if label_column is not None and data_source == BUNDLED:
+        raise ValueError("a label column is for your own text classification data; the bundled data needs none")
+    if label_column is not None and (not isinstance(label_column, str) or not label_column.strip()):
+        raise ValueError(f"label_column must be a column name, not {label_column!r}")
     return parsed
 
 
@@ -124,6 +129,7 @@ def load_run_data(
     holdout: int = 0,
     eval_data: str | None = None,
     max_train_rows: int | None = None,
+    label_column: str | None = None,
     say: Callable[[str], Any] = print,
 ) -> RunData:
     """Load, check and split the training and evaluation data of a run; no model is needed.
@@ -138,6 +144,7 @@ def load_run_data(
         holdout: keep the last N rows of triplet data out of training and evaluate on them.
         eval_data: ``"bundled-dev"`` (default), ``"none"``, or triplets from a file or Hub name.
         max_train_rows: train on the first N rows only.
+        label_column: the label column of text classification data with several (TREC).
         say: where the fallback line goes.
 
     Returns:
@@ -155,13 +162,14 @@ def load_run_data(
         holdout=holdout,
         eval_data=eval_data,
         max_train_rows=max_train_rows,
+        label_column=label_column,
     )
     fallback_used = "paraphrase-group triplets (train split)"
     loaded = None
     if data_source == BUNDLED:
         description = "bundled paraphrase groups, train split"
     else:
-        loaded = sources.load_training_rows(data_source, schema=schema)
+        loaded = sources.load_training_rows(data_source, schema=schema, label_column=label_column)
         description = data_source
         if loaded is None:
             say(sources.fallback_message(data_source, fallback_used))

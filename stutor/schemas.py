@@ -175,18 +175,36 @@ def _quora(dataset: Dataset, *, positives_only: bool = False) -> Dataset:
 
 
 def _text_class(dataset: Dataset, *, label_column: str | None = None) -> Dataset:
-    label_columns = [c for c in dataset.column_names if c != "text"]
-    if not label_columns:
-        raise ValueError("The data has only a 'text' column; text classification needs an integer label column too.")
+    others = [c for c in dataset.column_names if c != "text"]
+    # Text columns beside the label are the labels' names (SetFit's ``label_text``): dropped, not labels.
+    label_columns = [c for c in others if all(isinstance(v, int) and not isinstance(v, bool) for v in dataset[c])]
+    names = [c for c in others if all(isinstance(v, str) for v in dataset[c])]
     if label_column is None:
         if len(label_columns) != 1:
+            if not label_columns and not others:
+                raise ValueError(
+                    "The data has only a 'text' column; text classification needs an integer label column too."
+                )
+            if not label_columns:
+                held = ", ".join(f"{c!r} holds {cases.describe(dataset[0][c])}" for c in others)
+                raise TypeError(
+                    f"The data has a 'text' column but no integer label column ({held}); a class label is an "
+                    "integer 0, 1, 2, ... (map class names to ids with dataset.class_encode_column)."
+                )
             raise ValueError(
                 f"The data has several label columns {label_columns}; choose one, e.g. "
-                f"convert(rows, 'text_classification', label_column={label_columns[0]!r})."
+                f"convert(rows, 'text_classification', label_column={label_columns[0]!r}) "
+                f"(stutor-train: --label-column {label_columns[0]})."
             )
         label_column = label_columns[0]
-    if label_column not in label_columns:
-        raise ValueError(f"label_column={label_column!r} is not a column; choose one of {label_columns}.")
+    if label_column not in others:
+        raise ValueError(f"label_column={label_column!r} is not a column; choose one of {label_columns or others}.")
+    unknown = [c for c in others if c not in label_columns and c not in names]
+    if unknown and label_column not in unknown:
+        raise ValueError(
+            f"Column(s) {unknown} hold neither integer classes nor label names; remove them with "
+            "dataset.remove_columns([...])."
+        )
     cases.check_text_column(dataset, "text")
     values = dataset[label_column]
     bad = next((v for v in values if isinstance(v, bool) or not isinstance(v, int)), None)
@@ -197,6 +215,41 @@ def _text_class(dataset: Dataset, *, label_column: str | None = None) -> Dataset
             "(map names to ids with dataset.class_encode_column)."
         )
     return Dataset.from_dict({"sentence": dataset["text"], "label": values})
+
+
+def _quora_canonical(dataset: Dataset, *, positives_only: bool = False) -> Dataset:
+    first, second, labels = [], [], []
+    for index, (questions, duplicate) in enumerate(zip(dataset["questions"], dataset["is_duplicate"], strict=True)):
+        texts = questions.get("text") if isinstance(questions, Mapping) else None
+        if not isinstance(texts, list) or len(texts) != 2 or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ValueError(
+                f"Row {index} has questions={questions!r:.80}; the quora schema holds "
+                '{"questions": {"id": [int, int], "text": [str, str]}, "is_duplicate": bool}.'
+            )
+        if not isinstance(duplicate, bool | int) or duplicate not in (0, 1):
+            raise ValueError(f"Row {index} has is_duplicate={duplicate!r}; quora uses true/false.")
+        first.append(texts[0])
+        second.append(texts[1])
+        labels.append(int(duplicate))
+    pairs = Dataset.from_dict({"question1": first, "question2": second, "is_duplicate": labels})
+    return _quora(pairs, positives_only=positives_only)
+
+
+def _glue_pairs(dataset: Dataset) -> Dataset:
+    labels = dataset["label"]
+    if any(v == -1 for v in labels):
+        raise ValueError(
+            "Some rows have label -1: that is a GLUE test split, whose labels are hidden. Train on the 'train' or "
+            "'validation' split."
+        )
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in labels):  # MRPC-style classes
+        return dataset.select_columns(["sentence1", "sentence2", "label"])
+    bad = next((v for v in labels if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 5), None)
+    if bad is not None:
+        raise ValueError(f"The GLUE label {bad!r} is not a similarity score from 0 to 5 (STS-B) or a class id.")
+    return Dataset.from_dict(
+        {"sentence1": dataset["sentence1"], "sentence2": dataset["sentence2"], "score": [v / 5.0 for v in labels]}
+    )
 
 
 def _nli_triplet(dataset: Dataset) -> Dataset:
@@ -265,10 +318,37 @@ SCHEMAS: dict[str, Schema] = {
             _quora,
         ),
         Schema(
+            "quora",
+            "quora (the Hub's canonical Quora Question Pairs)",
+            Case.LABELLED_PAIR,
+            '{"questions": {"id": [int, int], "text": [str, str]}, "is_duplicate": bool}',
+            ("questions", "is_duplicate"),
+            (),
+            {
+                "questions": {
+                    "id": [1, 2],
+                    "text": ["How can I learn to cook?", "What is the best way to start cooking?"],
+                },
+                "is_duplicate": True,
+            },
+            _quora_canonical,
+        ),
+        Schema(
+            "glue_pairs",
+            "nyu-mll/glue sentence-pair tasks: stsb (label 0-5, scaled to a 0-1 score) and mrpc (label 0/1)",
+            Case.LABELLED_PAIR,
+            '{"sentence1": str, "sentence2": str, "label": float 0-5 or int class, "idx": int} (idx dropped)',
+            ("sentence1", "sentence2", "label", "idx"),
+            ("idx",),
+            {"sentence1": "A man is playing a flute.", "sentence2": "A man plays the flute.", "label": 4.8, "idx": 0},
+            _glue_pairs,
+        ),
+        Schema(
             "text_classification",
-            "single sentences with a class, like TREC (CogComp/trec: text, coarse_label, fine_label)",
+            "single sentences with a class, like TREC (CogComp/trec: text, coarse_label, fine_label) or SetFit's "
+            "sets (text, label, label_text)",
             Case.LABELLED_SENTENCE,
-            '{"text": str, <label column>: int} (one or more integer label columns; pick one)',
+            '{"text": str, <label column>: int, ...} (integer label columns: pick one; text columns: names, dropped)',
             ("text",),
             (),
             {"text": "Who wrote the novel Frankenstein?", "coarse_label": 3, "fine_label": 29},
@@ -315,7 +395,9 @@ def detect_schema(rows: Dataset | Sequence[Mapping[str, Any]]) -> Schema:
             return SCHEMAS["qqp_triplets"]
         if isinstance(first, list):
             return SCHEMAS["sentence_compression"]
-    for name in ("stsb", "quora_duplicates", "all_nli_triplet"):
+    if columns == {"sentence1", "sentence2", "label", "idx"}:
+        return SCHEMAS["glue_pairs"]
+    for name in ("stsb", "quora_duplicates", "quora", "all_nli_triplet"):
         schema = SCHEMAS[name]
         if set(schema.columns) <= columns <= set(schema.columns + schema.optional):
             return schema

@@ -16,17 +16,19 @@ Taught in: notebook 04 (schemas and layouts), 03 (STS files) and 07 (the QQP tri
 from __future__ import annotations
 
 import csv
+import io
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stutor import cases, schemas
+from stutor.checks import check_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from datasets import Dataset
 
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".tsv", ".parquet")
-_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 
 
 def is_hub_name(source: str) -> bool:
@@ -79,8 +81,154 @@ def check_source(
         )
 
 
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed (decompress it first: gunzip FILE)",
+    b"PK\x03\x04": "a zip archive (unzip it first)",
+    b"BZh": "bzip2-compressed (decompress it first: bunzip2 FILE)",
+    b"\xfd7zXZ\x00": "xz-compressed (decompress it first: unxz FILE)",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed (decompress it first: unzstd FILE)",
+    b"PAR1": "a Parquet file (name it .parquet)",
+}
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _text_of(file: Path) -> str:
+    """The file's text, refusing what is not UTF-8 text, with the reason and the fix."""
+    raw = file.read_bytes()
+    if not raw.strip():
+        raise ValueError(f"{file} is empty: it holds no rows. Pass a file with a header (CSV/TSV) or one row per line.")
+    for magic, what in _MAGIC.items():
+        if raw.startswith(magic):
+            raise ValueError(f"{file} is {what}, not a {file.suffix} text file.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096] and raw[1:2] == b"\x00":
+        raise ValueError(
+            f"{file} is UTF-16 text; save it as UTF-8, e.g. "
+            f"`iconv -f UTF-16 -t UTF-8 {file.name} > fixed{file.suffix}`."
+        )
+    if b"\x00" in raw[:4096]:
+        raise ValueError(f"{file} holds binary data (NUL bytes), not {file.suffix} text.")
+    raw = raw.removeprefix(_UTF8_BOM)  # a byte-order mark (as Excel writes it) is read past, not refused
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{file}, line {line}: not valid UTF-8 ({error.reason} at byte {error.start}). Save the file as UTF-8, "
+            f"e.g. `iconv -f latin1 -t utf-8 {file.name} > fixed{file.suffix}`."
+        ) from None
+
+
+def _cell(text: str) -> Any:
+    """A CSV cell as int, float or str, as pandas would read it; an empty cell is None."""
+    if text == "":
+        return None
+    for parse in (int, float):
+        try:
+            value = parse(text)
+        except ValueError:
+            continue
+        return value if parse is int or math.isfinite(value) else text
+    return text
+
+
+def _read_delimited(file: Path, delimiter: str) -> list[dict[str, Any]]:
+    text = _text_of(file)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    kind = "tab" if delimiter == "\t" else "comma"
+    try:
+        header = next(reader)
+        if not any(name.strip() for name in header) or len(set(header)) != len(header):
+            raise ValueError(
+                f"{file}, line 1: the header {header} needs one distinct, non-empty name per column "
+                "(e.g. sentence1, sentence2, score)."
+            )
+        rows = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise ValueError(
+                    f"{file}, line {reader.line_num}: {len(row)} {kind}-separated fields, but the header has "
+                    f"{len(header)} ({', '.join(header)}). Quote fields that contain a {kind} "
+                    f"{'(or use a .tsv file)' if kind == 'comma' else ''}, or fix that line.".rstrip()
+                )
+            rows.append(dict(zip(header, (_cell(cell) for cell in row), strict=True)))
+    except csv.Error as error:
+        raise ValueError(
+            f"{file}, line {reader.line_num}: {error}. Is a quote left open (a cut-off last line)? Close it or "
+            "remove that line."
+        ) from None
+    if not rows:
+        raise ValueError(f"{file} has a header ({', '.join(header)}) but no rows.")
+    return rows
+
+
+def _read_json(file: Path) -> list[dict[str, Any]]:
+    text = _text_of(file)
+    stripped = text.lstrip()
+    if stripped.startswith("["):  # one JSON array of row objects
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{file}, line {error.lineno}: invalid JSON ({error.msg}). Fix that line.") from None
+        what = "element"
+    else:  # JSON Lines: one object per line
+        rows, what = [], "line"
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"{file}, line {number}: invalid JSON ({error.msg} at column {error.colno}). Each line of a "
+                    'JSON Lines file holds one complete object like {"anchor": "...", "positive": "..."}.'
+                ) from None
+            if not isinstance(rows[-1], dict):
+                raise ValueError(f"{file}, line {number}: {line.strip()[:40]!r} is not a JSON object (a row).")
+    if not isinstance(rows, list) or not rows:
+        raise ValueError(f"{file} holds no rows: write a JSON array of objects, or one object per line (JSON Lines).")
+    bad = next((i for i, row in enumerate(rows, start=1) if not isinstance(row, dict)), None)
+    if bad is not None:
+        raise ValueError(f"{file}: {what} {bad} is {type(rows[bad - 1]).__name__}, not an object (a row of columns).")
+    return rows
+
+
+def _read_parquet(file: Path) -> Dataset:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+
+    with file.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4 if file.stat().st_size >= 8 else 0, 2)
+        tail = handle.read(4)
+    if head != b"PAR1" or tail != b"PAR1":
+        raise ValueError(f"{file} is not a Parquet file (or it was cut off): write it again with Dataset.to_parquet.")
+    try:
+        table = pq.read_table(file)
+    except (pa.ArrowException, OSError) as error:
+        raise ValueError(
+            f"{file} cannot be read as Parquet ({error}); write it again with Dataset.to_parquet."
+        ) from None
+    if table.num_rows == 0:
+        raise ValueError(f"{file} holds no rows.")
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.null_count:
+            row = next(i for i, value in enumerate(column.to_pylist()) if value is None)
+            raise ValueError(f"{file}: column {name!r} is empty in row {row}; fill it in or remove the row.")
+    return Dataset(table)
+
+
 def read_file(path: str | Path) -> Dataset:
-    """Read a local data file into a ``Dataset``: JSON (a list, or one object a line), CSV, TSV or Parquet.
+    """Read a local data file into a ``Dataset``: JSON (an array, or one object a line), CSV, TSV or Parquet.
+
+    The file is checked as it is read, and what a reader would refuse with a library error is
+    refused here with one ``ValueError`` naming the file, the line or row, and the fix: an empty
+    file, a header without rows, a line with too many or too few fields, a quote left open, text
+    that is not UTF-8 (UTF-16, Latin-1), a compressed or binary file, invalid JSON, rows with other
+    keys, empty cells, or a column of mixed kinds. A UTF-8 byte-order mark and CRLF line ends are
+    fine. CSV/TSV cells are read as int, float or text, as pandas would.
 
     Args:
         path: the file; its suffix picks the reader.
@@ -89,17 +237,26 @@ def read_file(path: str | Path) -> Dataset:
         The rows, with the file's own columns.
 
     Raises:
-        ValueError: no such file, or a suffix that is not one of :data:`DATA_SUFFIXES`.
+        ValueError: what is wrong with the file, and how to fix it.
     """
-    from datasets import load_dataset
+    from datasets import Dataset
 
     file = Path(path).expanduser()
     check_source(str(file), name="path")
     if not file.is_file():
         raise ValueError(f"path {str(file)!r} does not exist.")
     suffix = file.suffix.lower()
-    extra = {"delimiter": "\t"} if suffix == ".tsv" else {}
-    return load_dataset(_BUILDERS[suffix], data_files=str(file), split="train", **extra)
+    if suffix == ".parquet":
+        return _read_parquet(file)
+    rows = (
+        _read_json(file) if suffix in (".json", ".jsonl") else _read_delimited(file, "\t" if suffix == ".tsv" else ",")
+    )
+    first = 2 if suffix in (".csv", ".tsv") else 1
+    check_rows(rows, file.name, first_row=first)
+    try:
+        return Dataset.from_list(rows)
+    except (TypeError, ValueError, OverflowError) as error:  # pyarrow's own refusals (e.g. nested mixed types)
+        raise ValueError(f"{file}: the rows cannot be stored as a table ({type(error).__name__}: {error}).") from None
 
 
 def read_stsb_tsv(path: str | Path) -> dict[str, list[Any]]:
@@ -195,7 +352,7 @@ def load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None
 
 
 def load_training_rows(
-    source: str | Path, *, schema: str | None = None, split: str = "train"
+    source: str | Path, *, schema: str | None = None, split: str = "train", label_column: str | None = None
 ) -> tuple[Dataset, cases.CaseReport] | None:
     """Load a local file or Hub data set in any supported layout into the trainer's layout, checked once.
 
@@ -208,6 +365,8 @@ def load_training_rows(
         source: a local data file or a Hub data set name.
         schema: the raw schema, or None to use the layout as it is or detect the schema.
         split: the Hub split.
+        label_column: for text classification data with several integer label columns (TREC's
+            ``coarse_label`` and ``fine_label``), the one to train on.
 
     Returns:
         ``(rows, report)``: the rows, only their input and label columns, and their
@@ -229,10 +388,22 @@ def load_training_rows(
                 report = cases.detect_case(raw)
             except (ValueError, TypeError) as layout_error:
                 raise ValueError(
-                    f"{source}: not in the trainer's layout ({layout_error}) and not a known raw schema ({schema_error})"
+                    f"{source}: not in the trainer's layout ({layout_error}) "
+                    f"and not a known raw schema ({schema_error})"
+                ) from None
+            if label_column is not None:
+                raise ValueError(
+                    f"label_column={label_column!r} picks the label of text classification data (a 'text' column "
+                    f"and integer label columns), but {source} is already in the trainer's layout: {report}"
                 ) from None
             return _layout(raw, report)
-    return _layout(*schemas.convert_checked(raw, schema))
+    options = {} if label_column is None else {"label_column": label_column}
+    if options and schema != "text_classification":
+        raise ValueError(
+            f"label_column={label_column!r} picks the label of text classification data, but {source} is in the "
+            f"{schema} schema; drop it."
+        )
+    return _layout(*schemas.convert_checked(raw, schema, **options))
 
 
 def _layout(rows: Dataset, report: cases.CaseReport) -> tuple[Dataset, cases.CaseReport]:

@@ -78,12 +78,12 @@ def test_detect_case_refuses_a_labelled_triplet_and_explains_case_3():
         ([{"sentence1": "a", "sentence2": "b", "label": -1}], ValueError, "0, 1, 2"),
         ([{"sentence1": "a", "sentence2": "b", "label": 1, "score": 0.5}], ValueError, "keep one label column"),
         ([{"anchor": "a", "positive": "  ", "negative": "c"}], ValueError, "'positive' row 0 is an empty string"),
-        ([{"anchor": "a", "positive": None}], TypeError, "'positive' row 0 holds NoneType"),
+        ([{"anchor": "a", "positive": None}], ValueError, "column 'positive' is empty in row 0"),
         ([{"sentence": "a", "score": 0.4}], ValueError, "integer class label"),
         ([{"sentence": "a"}], ValueError, "without a label"),
         ([{"label": 1}], ValueError, "no text columns"),
         ([{"set": {"query": "q", "pos": ["p"], "neg": ["n"]}}], TypeError, "convert a raw"),
-        ("anchor,positive", TypeError, "datasets.Dataset or a list of dicts"),
+        ("anchor,positive", TypeError, "datasets.Dataset, a list of dicts or a pandas DataFrame"),
     ],
 )
 def test_detect_case_bad_input(rows, error, match):

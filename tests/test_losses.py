@@ -189,3 +189,13 @@ def test_loss_on_batch_checks_the_data_first(st_model):
     loss = losses.build_loss("TripletLoss", st_model)
     with pytest.raises(ValueError, match="TripletLoss does not fit"):
         losses.loss_on_batch(loss, Dataset.from_list(SCORE_PAIRS))
+
+
+def test_a_batchall_batch_with_one_sentence_per_class_has_loss_zero(st_model):
+    loss = losses.build_loss("BatchAllTripletLoss", st_model)
+    sentences = data.bundled_case(3, "train")
+    one_per_class = sentences.select([sentences["label"].index(label) for label in sorted(set(sentences["label"]))[:4]])
+    with pytest.raises(ValueError, match="at least 2 classes with at least 2 sentences"):
+        losses.check_loss_fits(loss, one_per_class)  # as a training set it is refused ...
+    assert losses.loss_on_batch(loss, one_per_class) == 0.0  # ... as one batch it simply teaches nothing
+    assert losses.loss_on_batch(loss, sentences.select(range(8))) > 0.0

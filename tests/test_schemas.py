@@ -223,3 +223,60 @@ def test_convert_bad_input():
 
 
 # --- legacy InputExample path -------------------------------------------------------------------
+
+
+# Rows in the layouts of the data sets' own cards (SetFit/sst2 dataset_infos.json: text, label, label_text;
+# the quora loading script: questions {id, text} sequences and a bool is_duplicate; nyu-mll/glue stsb:
+# sentence1, sentence2, float label 0-5, idx).
+SETFIT_ROWS = [
+    {"text": "a gripping, beautifully shot film", "label": 1, "label_text": "positive"},
+    {"text": "dull and far too long", "label": 0, "label_text": "negative"},
+]
+QUORA_CANONICAL_ROWS = [
+    {"questions": {"id": [1, 2], "text": ["How do I learn to swim?", "What is the best way to learn swimming?"]},
+     "is_duplicate": True},
+    {"questions": {"id": [3, 4], "text": ["How do I learn to swim?", "Who invented the swimming pool?"]},
+     "is_duplicate": False},
+]  # fmt: skip
+GLUE_STSB_ROWS = [
+    {"sentence1": "A man is playing a flute.", "sentence2": "A man plays the flute.", "label": 4.8, "idx": 0},
+    {"sentence1": "A dog runs.", "sentence2": "It is raining.", "label": 0.0, "idx": 1},
+]
+
+
+def test_setfit_text_label_label_text_is_case_3():
+    converted = schemas.convert(SETFIT_ROWS)
+    assert converted.to_list() == [{"sentence": r["text"], "label": r["label"]} for r in SETFIT_ROWS]
+    assert cases.detect_case(converted).case is Case.LABELLED_SENTENCE
+
+
+def test_canonical_quora_becomes_labelled_pairs():
+    assert schemas.detect_schema(QUORA_CANONICAL_ROWS).name == "quora"
+    pairs = schemas.convert(QUORA_CANONICAL_ROWS)
+    assert pairs.to_list()[0] == {
+        "sentence1": "How do I learn to swim?",
+        "sentence2": "What is the best way to learn swimming?",
+        "label": 1,
+    }
+    assert pairs["label"] == [1, 0]
+    assert schemas.convert(QUORA_CANONICAL_ROWS, positives_only=True).column_names == ["anchor", "positive"]
+    with pytest.raises(ValueError, match="the quora schema holds"):
+        schemas.convert([{"questions": {"id": [1], "text": ["only one"]}, "is_duplicate": True}], "quora")
+
+
+def test_glue_stsb_scores_are_scaled_and_test_labels_refused():
+    pairs = schemas.convert(GLUE_STSB_ROWS)
+    assert pairs.column_names == ["sentence1", "sentence2", "score"]
+    assert pairs["score"] == pytest.approx([0.96, 0.0])
+    assert cases.detect_case(pairs).label_type is LabelType.SCORE
+    mrpc = [{**row, "label": int(row["label"] > 2)} for row in GLUE_STSB_ROWS]
+    assert schemas.convert(mrpc)["label"] == [1, 0]
+    with pytest.raises(ValueError, match="GLUE test split"):
+        schemas.convert([{**GLUE_STSB_ROWS[0], "label": -1}])
+    with pytest.raises(ValueError, match="not a similarity score from 0 to 5"):
+        schemas.convert([{**GLUE_STSB_ROWS[0], "label": 7.5}])
+
+
+def test_several_label_columns_name_the_command_option():
+    with pytest.raises(ValueError, match="--label-column coarse_label"):
+        schemas.convert(TREC_ROWS)

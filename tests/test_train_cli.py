@@ -259,3 +259,20 @@ def test_one_train_call_scans_its_data_once_and_takes_a_report_instead(monkeypat
     assert calls == []
     with pytest.raises(ValueError, match="report describes 8 rows"):
         training.train(model, rows.select(range(4)), "TripletLoss", max_steps=1, report=report)
+
+
+def test_label_column_picks_one_of_several(no_model, tmp_path, capsys):
+    trec = tmp_path / "trec.jsonl"
+    rows = [
+        {"text": "Who wrote Dracula?", "coarse_label": 3, "fine_label": 29},
+        {"text": "Who painted the Mona Lisa?", "coarse_label": 3, "fine_label": 29},
+        {"text": "Where is Lima?", "coarse_label": 4, "fine_label": 32},
+        {"text": "Where is Oslo?", "coarse_label": 4, "fine_label": 32},
+    ]
+    trec.write_text("\n".join(json.dumps(row) for row in rows))
+    prepared = train.load_data(_args("--data", str(trec), "--label-column", "fine_label"), verbose=False)
+    assert prepared.report.case is cases.Case.LABELLED_SENTENCE and prepared.train["label"] == [29, 29, 32, 32]
+    assert train.main(["--data", str(trec)]) == 2
+    assert "--label-column coarse_label" in capsys.readouterr().err
+    assert train.main(["--label-column", "x"]) == 2
+    assert "the bundled data needs none" in capsys.readouterr().err

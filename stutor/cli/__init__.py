@@ -4,3 +4,5 @@ A command only parses its arguments and calls the library: every check and every
 a function of :mod:`stutor` that a notebook can call too. Bad arguments exit with code 2 and a
 message, before any model loads.
 """
+
+from __future__ import annotations

@@ -45,7 +45,9 @@ from stutor.sources import DATA_SUFFIXES
 METRICS_FILE = "train_metrics.json"
 ARGS_FILE = "train_args.json"
 # Settings that must not change between a run and its --resume (they fix the data and its order).
-RESUME_KEYS = ("model", "data", "schema", "case", "loss", "max_train_rows", "holdout", "batch_size", "seed")
+RESUME_KEYS = (
+    "model", "data", "schema", "label_column", "case", "loss", "max_train_rows", "holdout", "batch_size", "seed"
+)  # fmt: skip
 
 
 def _number(parse: type, check: Callable[..., None], noun: str, **options: Any) -> Callable[[str], Any]:
@@ -113,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--case",
         help="1-4 or a name (triplet, positive_pair, ...): the data's case; with bundled data it picks the case "
         "to derive, otherwise it must match the detected one (default: detected)",
+    )
+    source.add_argument(
+        "--label-column",
+        help="text classification data with several integer label columns (TREC: coarse_label, fine_label): "
+        "the one to train on",
     )
     source.add_argument("--max-train-rows", type=_positive_int, help="train on the first N rows only")
     train = parser.add_argument_group("training")
@@ -261,6 +268,7 @@ def check_arguments(args: argparse.Namespace) -> dict[str, Any]:
         eval_data=args.eval_data,
         eval_steps=args.eval_steps,
         max_train_rows=args.max_train_rows,
+        label_column=args.label_column,
     )
     output = checks.check_output_dir(args.output_dir, name="--output-dir", optional=False)
     checkpoint = None
@@ -289,6 +297,7 @@ def load_data(args: argparse.Namespace, *, verbose: bool = True) -> runs.RunData
         holdout=args.holdout,
         eval_data=args.eval_data,
         max_train_rows=args.max_train_rows,
+        label_column=args.label_column,
         say=print if verbose else (lambda *a, **k: None),
     )
 

@@ -4,6 +4,8 @@ The ``as_*`` helpers coerce an answer (a number, a tensor, a model). The ``*_or_
 the library's own check (:func:`stutor.checks.as_dataset`, :func:`stutor.checks.check_texts`,
 :func:`stutor.cases.detect_case`, :func:`stutor.losses.loss_name`) and answer with a hint where
 it refuses.
+
+Taught in: the exercise cells at the end of notebooks 01-07 (through the chapter modules).
 """
 
 from __future__ import annotations
