@@ -10,7 +10,7 @@ QUIET := STUTOR_QUIET=1 TOKENIZERS_PARALLELISM=false PYDEVD_DISABLE_FILE_VALIDAT
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 
-.PHONY: setup browser lab test lint unit notebooks bench execute html clean
+.PHONY: setup browser lab test lint unit notebooks bench execute html links clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ execute: setup
 html: setup
 	rm -rf _site
 	$(BIN)/python scripts/build_site.py --notebooks notebooks --out _site
+
+# Point every launch link (README badge, notebooks' Binder/Colab links, Colab install line) at your fork.
+links:
+	@test -n "$(REPO)" || { echo "usage: make links REPO=owner/name (the GitHub repository that hosts the course)"; exit 2; }
+	$(PYTHON) scripts/set_links.py "$(REPO)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

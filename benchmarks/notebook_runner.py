@@ -23,6 +23,22 @@ from nbclient import NotebookClient
 TIMEOUT_S = 600
 
 
+class MeasuringClient(NotebookClient):
+    """Also measures the kernel's resident memory once every cell has run, while it sits idle."""
+
+    idle_rss_mb: float | None = None
+
+    def set_widgets_metadata(self) -> None:  # called after the last cell, while the kernel still runs
+        super().set_widgets_metadata()
+        try:
+            import psutil
+
+            time.sleep(1.0)  # let the last cell's output and the garbage collector settle
+            self.idle_rss_mb = psutil.Process(self.km.provisioner.process.pid).memory_info().rss / 2**20
+        except (AttributeError, ImportError, OSError):  # another kernel provisioner: no number
+            self.idle_rss_mb = None
+
+
 def execute(path: Path, *, write: bool) -> dict[str, float]:
     """Run every cell of ``path`` top to bottom in a fresh kernel.
 
@@ -31,10 +47,11 @@ def execute(path: Path, *, write: bool) -> dict[str, float]:
         write: save the executed notebook over the original.
 
     Returns:
-        ``{"seconds": wall time, "peak_rss_mb": largest RSS of the kernel process}``.
+        ``{"seconds": wall time, "peak_rss_mb": largest RSS of the kernel process, "idle_rss_mb": its RSS when
+        idle after the last cell (what it keeps holding while the notebook stays open)}``.
     """
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+    client = MeasuringClient(
         notebook,
         timeout=TIMEOUT_S,
         kernel_name="python3",
@@ -63,7 +80,7 @@ def execute(path: Path, *, write: bool) -> dict[str, float]:
             "language": "python",
         }
         nbformat.write(notebook, path)
-    return {"seconds": seconds, "peak_rss_mb": peak_mb}
+    return {"seconds": seconds, "peak_rss_mb": peak_mb, "idle_rss_mb": client.idle_rss_mb}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{args.notebook}: {result['seconds']:.1f} s, peak {result['peak_rss_mb']:.0f} MB")
+        idle = f", idle {result['idle_rss_mb']:.0f} MB" if result["idle_rss_mb"] is not None else ""
+        print(f"{args.notebook}: {result['seconds']:.1f} s, peak {result['peak_rss_mb']:.0f} MB{idle}")
     return 0
 
 

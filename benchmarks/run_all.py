@@ -48,10 +48,11 @@ def measure_notebooks() -> list[dict[str, object]]:
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """Print the notebook table with a verdict against the targets."""
-    print(f"{'notebook':<58} {'seconds':>8} {'peak RSS MB':>12}  within target")
+    print(f"{'notebook':<58} {'seconds':>8} {'peak RSS MB':>12} {'idle MB':>8}  within target")
     for row in rows:
         ok = row["seconds"] <= MAX_SECONDS and row["peak_rss_mb"] <= MAX_RSS_MB
-        print(f"{row['notebook']:<58} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f}  {'yes' if ok else 'NO'}")
+        idle, verdict = _mb(row.get("idle_rss_mb")), "yes" if ok else "NO"
+        print(f"{row['notebook']:<58} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f} {idle:>8}  {verdict}")
     total = sum(row["seconds"] for row in rows)
     print(f"{'all notebooks':<58} {total:>8.1f}")
 
@@ -84,13 +85,52 @@ def update_teaching(rows: list[dict[str, object]], machine: dict[str, object], p
     lines = [
         f"Measured by `make bench` on {machine['cpus']} CPU cores ({machine['processor']}), embedded model, offline.",
         "",
-        "| notebook | seconds | peak memory (MB) |",
-        "|---|---|---|",
+        "| notebook | seconds | peak memory (MB) | idle after Run All (MB) |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| `{row['notebook']}` | {row['seconds']:.0f} | {row['peak_rss_mb']:.0f} |" for row in rows]
-    lines.append(f"| all notebooks | {sum(float(row['seconds']) for row in rows):.0f} | |")
+    lines += [
+        f"| `{row['notebook']}` | {row['seconds']:.0f} | {row['peak_rss_mb']:.0f} | {_mb(row.get('idle_rss_mb'))} |"
+        for row in rows
+    ]
+    lines.append(f"| all notebooks | {sum(float(row['seconds']) for row in rows):.0f} | | |")
     text = path.read_text(encoding="utf-8")
-    path.write_text(TIMINGS.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text), encoding="utf-8")
+    text = TIMINGS.sub(lambda m: m.group(1) + "\n".join(lines) + "\n" + m.group(2), text)
+    path.write_text(BINDER.sub(lambda m: m.group(1) + binder_advice(rows) + "\n" + m.group(2), text), encoding="utf-8")
+
+
+def _mb(value: object) -> str:
+    return f"{float(value):.0f}" if isinstance(value, int | float) else "not measured"
+
+
+BINDER = re.compile(r"(<!-- binder:start -->\n).*?(<!-- binder:end -->)", re.S)
+BINDER_MB = 2048
+
+
+def binder_advice(rows: list[dict[str, object]], limit_mb: int = BINDER_MB) -> str:
+    """Which earlier kernels a class must close on a 2 GB Binder, from the measured peaks and idle memory.
+
+    Opening the chapters in order and leaving each kernel open, chapter k needs its own peak plus the
+    idle memory of every kernel still open; when that passes the limit, the earlier kernels must go.
+    """
+    chapters = [row for row in rows if "/" not in str(row["notebook"])]
+    if not chapters or any(not isinstance(row.get("idle_rss_mb"), int | float) for row in chapters):
+        return "Run `make bench` to measure each notebook's idle memory."
+    lines = [
+        f"On a {limit_mb:,} MB Binder, opening the chapters in order with earlier kernels left open "
+        "(from the measurements above):",
+        "",
+        "| notebook | its peak (MB) | kernels still open before it (MB) | total (MB) | fits |",
+        "|---|---|---|---|---|",
+    ]
+    held = 0.0
+    for row in chapters:
+        peak, idle = float(row["peak_rss_mb"]), float(row["idle_rss_mb"])
+        total = held + peak
+        fits = total <= limit_mb
+        advice = "yes" if fits else "no: close the earlier kernels first"
+        lines.append(f"| `{row['notebook']}` | {peak:.0f} | {held:.0f} | {total:.0f} | {advice} |")
+        held = (held if fits else 0.0) + idle
+    return "\n".join(lines)
 
 
 MEMORY_RESULTS = HERE / "results" / "memory.json"
@@ -113,6 +153,34 @@ def update_memory_table() -> None:
     )
 
 
+NEEDS = ROOT / "stutor" / "resources" / "memory_needs.json"
+
+
+def write_memory_needs(rows: list[dict[str, object]]) -> None:
+    """Write what stutor.memory reads in every notebook's first cell: measured peaks, idle and training memory."""
+    notebooks = {
+        Path(str(row["notebook"])).stem: {
+            "peak_mb": round(float(row["peak_rss_mb"])),
+            "idle_mb": row.get("idle_rss_mb"),
+        }
+        for row in rows
+    }
+    training = {}
+    if MEMORY_RESULTS.is_file():
+        for model in json.loads(MEMORY_RESULTS.read_text(encoding="utf-8"))["models"]:
+            name = str(model["model"]).split(" (")[0]
+            training[name] = {str(r["batch_size"]): round(float(r["peak_rss_mb"])) for r in model["rows"]}
+    record = {
+        "source": "make bench (benchmarks/run_all.py and bench_memory.py), one fresh kernel or process each",
+        "notebooks": {
+            key: {k: (round(v) if isinstance(v, float) else v) for k, v in value.items()}
+            for key, value in notebooks.items()
+        },
+        "training": training,
+    }
+    NEEDS.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     rows = measure_notebooks()
     print_table(rows)
@@ -126,6 +194,7 @@ def main() -> int:
         print(f"\n== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)
     update_memory_table()
+    write_memory_needs(rows)
     over = [row["notebook"] for row in rows if row["seconds"] > MAX_SECONDS or row["peak_rss_mb"] > MAX_RSS_MB]
     if over:
         print(f"\nover the targets ({MAX_SECONDS:.0f} s, {MAX_RSS_MB:.0f} MB): {', '.join(map(str, over))}")

@@ -221,7 +221,9 @@ def _explicit_choice(value: str, source: str, timeout: float) -> ModelChoice:
     )
 
 
-def resolve_model(model: str | None = None, *, timeout: float = 3.0, verbose: bool = True) -> ModelChoice:
+def resolve_model(
+    model: str | None = None, *, timeout: float = 3.0, verbose: bool = True, for_training: bool = False
+) -> ModelChoice:
     """Decide which base model the course uses, and say why in one printed line.
 
     Order: the ``model`` argument, then the ``STUTOR_MODEL`` environment variable, then the
@@ -232,6 +234,10 @@ def resolve_model(model: str | None = None, *, timeout: float = 3.0, verbose: bo
         model: ``"embedded"``, a Hub name or a local folder; ``None`` to decide automatically.
         timeout: longest wait, in seconds, for the Hub to answer.
         verbose: print the one-line explanation.
+        for_training: the notebook trains the model: the reference model is taken only when the
+            course's training-memory benchmark says it fits in the memory left under this
+            machine's limit (:func:`stutor.memory.training_room`); else the embedded model, with
+            the measured need and what is free in the line. ``model`` and ``STUTOR_MODEL`` win.
 
     Returns:
         A :class:`ModelChoice`.
@@ -258,6 +264,18 @@ def resolve_model(model: str | None = None, *, timeout: float = 3.0, verbose: bo
             "embedded",
             f"the Hub is out of reach and {REFERENCE_MODEL} is not cached; set {MODEL_ENV} to choose another model.",
         )
+    if for_training and not choice.embedded and choice.name_or_path == REFERENCE_MODEL:
+        from stutor import memory
+
+        short = memory.training_room(REFERENCE_MODEL)
+        if short is not None:
+            need, state = short
+            choice = _embedded_choice(
+                "embedded",
+                f"training {REFERENCE_MODEL} needs at least {need:,.0f} MB (measured by make bench, smallest batch) "
+                f"but {state.free_mb:,.0f} MB are free under this machine's {state.limit_mb:,.0f} MB limit; "
+                f"set {MODEL_ENV} to choose another model.",
+            )
     if verbose:
         print(choice)
     return choice

@@ -4,7 +4,7 @@ A person running a notebook sees progress bars. Under ``make test`` (and when th
 notebook outputs are produced) ``STUTOR_QUIET=1`` is set: progress bars and library chatter are
 switched off so the stored outputs hold only what the cell teaches.
 
-Taught in: every notebook (first code cell).
+Taught in: every notebook (first code cell, which also checks the memory left: :mod:`stutor.memory`).
 """
 
 from __future__ import annotations
@@ -34,11 +34,17 @@ def show_progress() -> bool:
     return not is_quiet()
 
 
-def configure() -> None:
-    """Set up library logging once: errors only, progress bars only when not quiet.
+def configure(notebook: str | None = None) -> None:
+    """Set up library logging once: errors only, progress bars only when not quiet; check the memory.
 
     Safe to call many times. The "some weights were not used" chatter of ``transformers`` is
     hidden in every mode: the course explains those cases in prose instead.
+
+    Args:
+        notebook: the calling notebook's name (``"05_choosing_a_loss"``): its measured memory need
+            is compared with what is left under the machine's limit, and a warning with the fix is
+            printed when it will not fit (:func:`stutor.memory.check_room`); nothing is printed
+            when it fits.
     """
     import transformers
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
@@ -60,3 +66,7 @@ def configure() -> None:
     else:
         transformers.logging.enable_progress_bar()
         enable_progress_bars()
+    if notebook is not None:
+        from stutor import memory
+
+        memory.check_room(notebook)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from stutor import classification, data, triplets
+from stutor import classification, data
 
 
 @pytest.fixture(scope="module")

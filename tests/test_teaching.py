@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "teaching.md"
 RESULTS = ROOT / "benchmarks" / "results" / "notebooks.json"
 MARKED = re.compile(r"<!-- timings:start -->\n(.*?)<!-- timings:end -->", re.S)
+BINDER = re.compile(r"<!-- binder:start -->\n(.*?)<!-- binder:end -->", re.S)
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import run_all  # noqa: E402
@@ -32,17 +33,20 @@ def test_timings_are_rewritten_between_the_markers_only(tmp_path):
     copy = tmp_path / "teaching.md"
     copy.write_text(GUIDE.read_text(encoding="utf-8"), encoding="utf-8")
     rows = [
-        {"notebook": "01_a.ipynb", "seconds": 12.3, "peak_rss_mb": 700.4},
-        {"notebook": "solutions/01_a_solutions.ipynb", "seconds": 5.0, "peak_rss_mb": 600.0},
+        {"notebook": "01_a.ipynb", "seconds": 12.3, "peak_rss_mb": 700.4, "idle_rss_mb": 450.2},
+        {"notebook": "solutions/01_a_solutions.ipynb", "seconds": 5.0, "peak_rss_mb": 600.0, "idle_rss_mb": 400.0},
     ]
     run_all.update_teaching(rows, {"cpus": 2, "processor": "x86_64"}, path=copy)
     once = copy.read_text(encoding="utf-8")
     table = MARKED.search(once).group(1)
     assert "on 2 CPU cores (x86_64)" in table
-    assert "| `01_a.ipynb` | 12 | 700 |" in table and "| `solutions/01_a_solutions.ipynb` | 5 | 600 |" in table
-    assert "| all notebooks | 17 | |" in table
-    outside = MARKED.sub("", GUIDE.read_text(encoding="utf-8"))
-    assert MARKED.sub("", once) == outside
+    assert (
+        "| `01_a.ipynb` | 12 | 700 | 450 |" in table and "| `solutions/01_a_solutions.ipynb` | 5 | 600 | 400 |" in table
+    )
+    assert "| all notebooks | 17 | | |" in table
+    outside = BINDER.sub("", MARKED.sub("", GUIDE.read_text(encoding="utf-8")))
+    assert BINDER.sub("", MARKED.sub("", once)) == outside
+    assert "| `01_a.ipynb` | 700 | 0 | 700 | yes |" in BINDER.search(once).group(1)
     run_all.update_teaching(rows, {"cpus": 2, "processor": "x86_64"}, path=copy)
     assert copy.read_text(encoding="utf-8") == once
 

@@ -1,4 +1,4 @@
-"""`stutor-train` (stutor.cli.train, over stutor.runs): arguments, config files, checks before a model loads, data, runs."""
+"""`stutor-train` (stutor.cli.train, over stutor.runs): options, config files, checks before a model loads, runs."""
 
 from __future__ import annotations
 
