@@ -4,6 +4,7 @@ Each module holds one concept and names the notebook that teaches it (docs/archi
 the map and the path of the data through the package):
 
 - ``stutor.runtime``: quiet mode for tests, progress bars for people (every notebook)
+- ``stutor.memory``: the container's memory limit, each notebook's measured need, the other kernels (first cells)
 - ``stutor.checks``: every argument check, shared by the functions and the commands (notebook 01 on)
 - ``stutor.models``: which model the course uses, and building one from modules (notebook 01)
 - ``stutor.layers``: the Transformer module against the raw Hugging Face model (notebook 02)
@@ -15,6 +16,7 @@ the map and the path of the data through the package):
 - ``stutor.data``: the bundled tutorial data, everything derived from it, the online loaders (notebooks 01-07)
 - ``stutor.losses``: which loss fits which format, and building it (notebook 05)
 - ``stutor.classification``: embeddings against fine-tuned classifiers (notebook 06)
+- ``stutor.stats``: paired bootstrap intervals and exact McNemar tests for every comparison (notebooks 06, 07)
 - ``stutor.triplets``: held-out triplets, TripletEvaluator, distances (notebook 07)
 - ``stutor.training``: the checked training loop and its history (notebook 07)
 - ``stutor.runs``: a training run's data, option checks and resume (notebook 07, ``stutor-train``)

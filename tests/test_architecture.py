@@ -66,3 +66,30 @@ def test_the_import_graph_has_no_cycles():
 
     for module in MODULES:
         visit(module, [])
+
+
+NOTEBOOK_FILES = sorted(ROOT.glob("notebooks/**/[0-9][0-9]_*.ipynb"))
+MODULE_NAMES = {name.split(".")[1] for name in MODULES}
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_no_notebook_variable_shadows_a_stutor_module(path):
+    import json
+
+    shadowing = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%"))))
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For | ast.comprehension):
+                targets = [node.target]
+            elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                shadowing += [node.name] if node.name in MODULE_NAMES else []
+            for target in targets:
+                shadowing += [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and n.id in MODULE_NAMES]
+    assert not shadowing, f"{path.name} assigns {sorted(set(shadowing))}, the name(s) of stutor modules"
