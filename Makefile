@@ -10,7 +10,7 @@ QUIET := STUTOR_QUIET=1 TOKENIZERS_PARALLELISM=false PYDEVD_DISABLE_FILE_VALIDAT
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 
-.PHONY: setup browser lab test lint unit notebooks bench execute html links clean
+.PHONY: setup browser lab test lint unit notebooks bench binder execute html links clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,18 +35,29 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# pytest-xdist: TEST_WORKERS processes share the tests; a unit of work is one test file or one notebook
+# (--dist loadfile), so a notebook's cells run in order in one kernel and a module's fixtures are built once.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg
+
 unit: setup browser
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q tests
+	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) tests
 
 notebooks: setup
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg notebooks
+	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) $(NBVAL) notebooks
 
-# Unit tests and notebooks run side by side (two pytest processes on the two cores): about 3 minutes instead of 4.
-test: lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks
+# Unit tests and notebooks in one pytest session on all workers (one core each by default), so that
+# neither half waits for the other; one summary line at the end.
+test: lint browser
+	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) $(NBVAL) tests notebooks
 
 bench: setup
 	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/run_all.py
+
+# The course in JupyterLab in headless Chromium within Binder's 2 GB (a cgroup v1 memory group; skips without one).
+binder: setup browser
+	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/bench_binder.py
 
 # Re-execute every notebook in place with the embedded default (what gets committed).
 execute: setup

@@ -5,11 +5,13 @@ container on this machine and walks through the course in a real browser:
 
 1. a cgroup v1 memory group (``stutor-binder-<pid>``, below this process's own memory group) with
    ``memory.limit_in_bytes`` = 2 GiB (and ``memory.memsw.limit_in_bytes``, so it cannot swap around the
-   limit); JupyterLab enters it before it starts, so the kernels it starts inherit it. The server
-   runs in its own mount namespace where the group is bind-mounted on ``/sys/fs/cgroup/memory``, so
-   inside, as in a container, ``/sys/fs/cgroup/memory/memory.limit_in_bytes`` shows the 2 GiB limit;
-   ``MEM_LIMIT`` holds it too, as JupyterHub's spawners set it on Binder. The notebooks are a
-   temporary copy of ``notebooks/`` with their outputs removed: the committed files are never touched.
+   limit); JupyterLab enters it before it starts, so the kernels it starts inherit it, and finds the
+   limit in ``MEM_LIMIT`` too, as JupyterHub's spawners set it on Binder. Inside, ``/proc/self/cgroup``
+   names the group under the host's ``/sys/fs/cgroup/memory``; ``--container-view`` instead runs the
+   server in its own mount namespace with the group bind-mounted on ``/sys/fs/cgroup/memory``, as
+   Docker and Kubernetes show it to a container on cgroup v1 (``/proc/self/cgroup`` then names a
+   path that does not exist inside). The notebooks are a temporary copy of ``notebooks/`` with their
+   outputs removed: the committed files are never touched.
 2. notebooks 01..07 are opened in order in headless Chromium, each in a new tab, and run with
    Run → Run All Cells. Earlier tabs and their kernels stay open, as learners leave them. Each
    notebook ends completed (kernel idle, every code cell numbered), died (its kernel was killed:
@@ -252,14 +254,18 @@ def _lab_environment(tmp: Path) -> dict[str, str]:
     return env
 
 
-def start_lab(group: MemoryGroup, folder: Path, tmp: Path) -> Lab:
-    """Start JupyterLab on a free loopback port, in ``group`` from its first instruction."""
+def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool) -> Lab:
+    """Start JupyterLab on a free loopback port, in ``group`` from its first instruction.
+
+    Args:
+        container_view: bind-mount the group on /sys/fs/cgroup/memory in a private mount namespace.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1"]
     command += [f"--ServerApp.token={token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={folder}"]
     command += ["--allow-root"] if os.geteuid() == 0 else []
     unshare = shutil.which("unshare")
-    if unshare:  # a private mount namespace in which the group is /sys/fs/cgroup/memory, as in a container
+    if container_view and unshare:  # a private mount namespace in which the group is /sys/fs/cgroup/memory
         script = f'mount --bind "$0" {CGROUP_MOUNT} || echo "binder: no container view of the cgroup" >&2; exec "$@"'
         command = [unshare, "--mount", "--propagation", "private", "--", "sh", "-c", script, str(group.path), *command]
     log = (tmp / "lab.log").open("w")
@@ -348,7 +354,8 @@ class Row:
     notebook: str
     first: Run
     warning: bool
-    first_cell_output: str
+    setup_cell: int  # the code cell (1-based) that prints the memory warning
+    setup_cell_output: str
     fix_output: str = ""
     fix: Run | None = None
 
@@ -425,7 +432,12 @@ def watch(
     others_died: list[str] = []
     oom_before = group.oom_kills()
     outcome, detail = "timed out", f"not complete within {NOTEBOOK_TIMEOUT_S} s"
+    where = ""
     while time.monotonic() - start < NOTEBOOK_TIMEOUT_S:
+        prompts = page.evaluate(CELLS_JS)  # before the dialogs: after a death JupyterLab clears the queued cells
+        numbered = sum(1 for prompt in prompts if re.fullmatch(r"\[\d+\]:", prompt))
+        if "[*]:" in prompts:
+            where = f" (in code cell {prompts.index('[*]:') + 1} of {len(prompts)}; {numbered} had run)"
         died = [text for text in dialogs(page) if any(mark in text for mark in DEATH_TEXTS)]
         kernels = lab.kernels()
         state = kernels.get(kernel_id, {}).get("execution_state", "gone")
@@ -437,17 +449,15 @@ def watch(
         if own_pid is None:
             own_pid = pids.get(kernel_id)
         if died:
-            outcome, detail = "died", died[0]
+            outcome, detail = "died", died[0][:200] + where
             break
         if state in {"dead", "restarting", "autorestarting", "gone"}:
-            outcome, detail = "died", f"kernel state {state}"
+            outcome, detail = "died", f"kernel state {state}{where}"
             break
         if own_pid is not None and pids.get(kernel_id) != own_pid:
-            outcome, detail = "died", f"kernel process {own_pid} was killed"
+            outcome, detail = "died", f"kernel process {own_pid} was killed{where}"
             break
-        prompts = page.evaluate(CELLS_JS)
         started = started or state == "busy" or "[*]:" in prompts
-        numbered = sum(1 for prompt in prompts if re.fullmatch(r"\[\d+\]:", prompt))
         if started and state == "idle" and "[*]:" not in prompts and numbered >= expected_cells:
             outcome, detail = "completed", f"{numbered} code cells ran"
             break
@@ -466,26 +476,38 @@ def watch(
     )
 
 
-def _first_cell_output(page: Any) -> str:
-    area = page.locator(".jp-Notebook .jp-CodeCell").first.locator(".jp-OutputArea")
+def _cell_output(page: Any, index: int) -> str:
+    area = page.locator(".jp-Notebook .jp-CodeCell").nth(index).locator(".jp-OutputArea")
     return area.inner_text(timeout=5_000).strip() if area.count() else ""
 
 
-def _screenshot(page: Any, path: Path) -> None:
-    """Scroll the last numbered (or running) cell into view and save the page."""
+def setup_cell(code: list[dict[str, Any]]) -> int:
+    """Index of the code cell whose output carries the memory warning: the first that calls ``configure(``.
+
+    The first code cell of a chapter may be an install cell for Colab that does nothing elsewhere; the
+    check runs in ``runtime.configure(notebook=...)``. Without such a cell: the first code cell.
+    """
+    return next((i for i, cell in enumerate(code) if "configure(" in "".join(cell["source"])), 0)
+
+
+def _screenshot(page: Any, path: Path, focus: int | None = None) -> None:
+    """Save the page with code cell ``focus`` in view, else the cell that was running, else the last that ran."""
     page.evaluate(
-        """() => {
+        """(focus) => {
         const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell'));
         const prompt = c => c.querySelector('.jp-InputArea-prompt')?.innerText || '';
-        const ran = cells.filter(c => /\\[(\\d+|\\*)\\]/.test(prompt(c)));
-        (ran.length ? ran[ran.length - 1] : cells[0])?.scrollIntoView({block: 'center'});
-    }"""
+        const running = cells.find(c => prompt(c).includes('[*]'));
+        const ran = cells.filter(c => /\\[\\d+\\]/.test(prompt(c)));
+        const cell = focus !== null ? cells[focus] : running || ran[ran.length - 1] || cells[0];
+        cell?.scrollIntoView({block: 'center'});
+    }""",
+        focus,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
 
 
-def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str) -> str:
+def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str, below: int) -> str:
     """Type and run the offered fix in a new cell below the warning, as a learner would; then delete the cell.
 
     Returns:
@@ -493,7 +515,7 @@ def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str) -> str:
     """
     cells = page.locator(".jp-Notebook .jp-Cell")
     before = cells.count()
-    page.locator(".jp-Notebook .jp-CodeCell").first.locator(".jp-InputPrompt").click()
+    page.locator(".jp-Notebook .jp-CodeCell").nth(below).locator(".jp-InputPrompt").click()
     page.keyboard.press("Escape")
     page.keyboard.press("b")  # command mode: insert a cell below
     page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length > {before}")
@@ -538,12 +560,13 @@ def run_notebook(
     _menu(page, "Run", "Run All Cells")
     first = watch(page, lab, group, notebook, kernel_id, code_cells, start, started=True, names=names)
     names[kernel_id] = notebook
-    output = _first_cell_output(page)
-    row = Row(notebook, first, rehearse.warning_text.lower() in output.lower(), output[:2000])
-    _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}.png")
+    setup = setup_cell(code)
+    output = _cell_output(page, setup)
+    row = Row(notebook, first, rehearse.warning_text.lower() in output.lower(), setup + 1, output[:2000])
+    _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}.png", setup if row.warning else None)
     if row.warning:
         _wait_for_kernel(page, lab, notebook)  # after a death the server restarts the kernel
-        row.fix_output = apply_fix(page, lab, kernel_id, rehearse.fix_code)[:2000]
+        row.fix_output = apply_fix(page, lab, kernel_id, rehearse.fix_code, setup)[:2000]
         extra = len(page.evaluate(CELLS_JS)) - len(code)  # a scratch cell that could not be deleted
         old_pid = kernel_pids(group).get(kernel_id)
         group.write("memory.max_usage_in_bytes", 0)
@@ -588,11 +611,11 @@ def _failed_row(notebook: str, group: MemoryGroup, error: Exception, start: floa
     """A notebook the harness could not follow (the page or the server did not answer)."""
     message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
     run = Run("error", round(time.monotonic() - start, 1), message, group.mb("memory.usage_in_bytes"), 0.0, 0)
-    return Row(notebook, run, False, "")
+    return Row(notebook, run, False, 0, "")
 
 
 def run_course(
-    group: MemoryGroup, chromium: str, only: list[str] | None, rehearse: Rehearsal
+    group: MemoryGroup, chromium: str, only: list[str] | None, rehearse: Rehearsal, container_view: bool
 ) -> tuple[list[Row], bool]:
     """Start JupyterLab in ``group`` and run the chapters one after another in Chromium."""
     from playwright.sync_api import sync_playwright
@@ -603,7 +626,7 @@ def run_course(
         chapters = _copy_notebooks(tmp / "notebooks")
         if only:
             chapters = [name for name in chapters if any(name.startswith(prefix) for prefix in only)]
-        lab = start_lab(group, tmp / "notebooks", tmp)
+        lab = start_lab(group, tmp / "notebooks", tmp, container_view)
         try:
             view = ", /sys/fs/cgroup/memory inside shows it" if lab.container_view else ""
             limit = group.mb("memory.limit_in_bytes")
@@ -648,6 +671,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebooks", nargs="*", default=None, help="only these (prefixes such as 01 05)")
     parser.add_argument("--limit-mb", type=int, default=LIMIT_BYTES // MB, help="memory limit (default 2048)")
+    parser.add_argument("--container-view", action="store_true", help="show the group as a v1 container sees it")
     parser.add_argument("--warning-text", default=WARNING_TEXT, help="to rehearse the fix: text that counts as warning")
     parser.add_argument("--fix-code", default=FIX_CODE, help="to rehearse the fix: the line typed into the new cell")
     args = parser.parse_args()
@@ -666,7 +690,8 @@ def main() -> int:
         old.unlink()
     began = time.monotonic()
     try:
-        rows, container_view = run_course(group, chromium, args.notebooks, Rehearsal(args.warning_text, args.fix_code))
+        rehearse = Rehearsal(args.warning_text, args.fix_code)
+        rows, container_view = run_course(group, chromium, args.notebooks, rehearse, args.container_view)
     finally:
         group.remove()
     total = time.monotonic() - began

@@ -23,14 +23,30 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stutor.checks import check_fraction, check_positive
+from stutor.checks import as_tensor, check_fraction, check_positive, check_seed, to_list
 from stutor.training import release_memory
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
+def _check_model(model: Any, tokenizer: Any) -> None:
+    """Refuse what is not a sequence-classification model and its tokenizer, before any work."""
+    from torch import nn
+
+    if not isinstance(model, nn.Module) or not isinstance(
+        getattr(getattr(model, "config", None), "num_labels", None), int
+    ):
+        raise TypeError(
+            f"model must be a transformers AutoModelForSequenceClassification, not {type(model).__name__}: "
+            "load one with AutoModelForSequenceClassification.from_pretrained(name, num_labels=...)."
+        )
+    if not callable(tokenizer):
+        raise TypeError(f"tokenizer must be the model's Hugging Face tokenizer, not {type(tokenizer).__name__}.")
+
+
 def _check_inputs(inputs: Any, labels: Any = None) -> list[Any]:
+    inputs = to_list(inputs)
     if isinstance(inputs, str) or not isinstance(inputs, Sequence) or not inputs:
         raise TypeError("inputs must be a non-empty list of texts, or of (text, text) pairs.")
     items = list(inputs)
@@ -44,6 +60,8 @@ def _check_inputs(inputs: Any, labels: Any = None) -> list[Any]:
         if not ok:
             want = "a (text, text) pair of non-empty strings" if pairs else "a non-empty string"
             raise TypeError(f"inputs[{index}] is {item!r:.60}; every item must be {want} (like inputs[0]).")
+    if labels is not None and (isinstance(labels, str) or not isinstance(labels, Sequence)):
+        raise TypeError(f"labels must be a list of integers (one per input), not {type(labels).__name__}.")
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"There are {len(items)} inputs but {len(labels)} labels; give one label per input.")
     return items
@@ -80,7 +98,9 @@ def freeze_lower_layers(model: Any, trainable_layers: int = 2) -> int:
         ValueError: a negative or too large ``trainable_layers``, or a model without the usual
             ``embeddings`` and layer list.
     """
-    base = model.base_model
+    base = getattr(model, "base_model", None)
+    if base is None:
+        raise TypeError(f"model must be a transformers AutoModelForSequenceClassification, not {type(model).__name__}.")
     container = getattr(base, "encoder", None) or getattr(base, "transformer", None)
     layers = getattr(container, "layer", None)
     if layers is None or not hasattr(base, "embeddings"):
@@ -139,11 +159,14 @@ def fine_tune(
     import torch
     from transformers import get_linear_schedule_with_warmup
 
+    labels = to_list(labels)
     items = _check_inputs(inputs, labels)
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_length", max_length)):
         check_positive(name, value)
     check_positive("learning_rate", learning_rate, Real)
     check_fraction("warmup_ratio", warmup_ratio)
+    check_seed("seed", seed)
+    _check_model(model, tokenizer)
     num_labels = int(model.config.num_labels)
     allowed = 2 if num_labels == 1 else num_labels
     bad = next((y for y in labels if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < allowed), None)
@@ -204,6 +227,9 @@ def predict_logits(
     import torch
 
     items = _check_inputs(inputs)
+    check_positive("batch_size", batch_size)
+    check_positive("max_length", max_length)
+    _check_model(model, tokenizer)
     model.eval()
     outputs = []
     with torch.inference_mode():
@@ -223,11 +249,12 @@ def best_threshold(scores: Sequence[float], labels: Sequence[int]) -> tuple[floa
         ``(threshold, accuracy on these pairs)``; predict 1 when ``score > threshold``.
 
     Raises:
-        ValueError: different lengths, no pairs, or labels other than 0 and 1.
+        TypeError: scores or labels that are not numbers (lists, numpy arrays and tensors are taken).
+        ValueError: different lengths, no pairs, NaN or inf scores, or labels other than 0 and 1.
     """
-    s = np.asarray(scores, dtype=float)
-    y = np.asarray(labels)
-    if s.ndim != 1 or s.shape != y.shape or s.size == 0:
+    s = as_tensor("scores", scores, ("pairs",)).double().cpu().numpy()
+    y = as_tensor("labels", labels, ("pairs",)).cpu().numpy()
+    if s.shape != y.shape or s.size == 0:
         raise ValueError(f"scores and labels must be two non-empty lists of equal length, not {s.shape} and {y.shape}.")
     if not set(np.unique(y).tolist()) <= {0, 1}:
         raise ValueError(f"labels must be 0 or 1, not {sorted(set(np.unique(y).tolist()))}.")

@@ -3,23 +3,29 @@
 A cross-encoder reads both sentences of a pair together, so finding the best pair among ``n``
 sentences needs one forward pass per pair: ``n(n-1)/2`` of them. A bi-encoder (a Sentence
 Transformer) encodes each sentence once (``n`` forward passes) and then compares the vectors with
-one matrix product. This module times both on the machine at hand for a few small ``n`` and
-extrapolates to large ``n`` from the measured rates and those known counts.
+one matrix product. This module times both on the machine at hand for a few small ``n``, keeps the
+sizes on which the rate has levelled off (:func:`settled`), extrapolates to large ``n`` from those
+rates and the known counts, and checks the extrapolation against an independent measurement on
+random pairs of a much larger collection (:func:`time_pair_sample`). :func:`time_passes` measures
+what one forward pass of a sentence and of a pair cost at a given batch size: the factor that,
+times ``(n-1)/2``, makes the cost ratio.
 
 Taught in: notebook 03.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from stutor import runtime
-from stutor.checks import check_texts
+from stutor.checks import MAX_INT, as_tensor, check_positive, check_seed, check_texts
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import CrossEncoder
@@ -54,6 +60,28 @@ class ReferenceClaim:
         """How many times slower the cross-encoder was, by the quoted figures."""
         return self.cross_encoder_seconds / self.bi_encoder_seconds
 
+    @property
+    def pass_factor(self) -> float:
+        """What one pair pass cost in sentence passes, implied by the quoted figures: ratio / ((n-1)/2).
+
+        The quoted ratio is ``n(n-1)/2`` pair passes against ``n`` sentence passes, so dividing it by the
+        count factor ``(n-1)/2`` leaves the cost of a pair pass over that of a sentence pass in that setting.
+        """
+        return self.ratio / ((self.n - 1) / 2)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            [
+                f"Quoted, not measured here ({self.setting}), n = {self.n:,} sentences:",
+                f"  cross-encoder {_duration(self.cross_encoder_seconds)}, bi-encoder "
+                f"{_duration(self.bi_encoder_seconds)}, ratio {self.ratio:,.0f}x",
+                f"  source: {self.source}",
+            ]
+        )
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython display
+        printer.text(str(self))
+
 
 REFERENCE_CLAIM = ReferenceClaim(
     n=REFERENCE_N,
@@ -63,6 +91,35 @@ REFERENCE_CLAIM = ReferenceClaim(
     source="Reimers & Gurevych (2019), Sentence-BERT, abstract (quoted by the reference tutorial)",
 )
 """The reference tutorial's figures: ~65 hours against ~5 seconds for 10,000 sentences."""
+
+
+@dataclass(frozen=True)
+class QuotedModelSize:
+    """A model's published size, quoted (not read from a config here).
+
+    Attributes:
+        name: the model.
+        layers: number of transformer layers.
+        hidden_size: width of each token vector.
+        source: where the figures were published.
+    """
+
+    name: str
+    layers: int
+    hidden_size: int
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (quoted): {self.layers} layers, hidden size {self.hidden_size}; source: {self.source}"
+
+
+BERT_BASE_SIZE = QuotedModelSize(
+    name="BERT-base",
+    layers=12,
+    hidden_size=768,
+    source="Devlin et al. (2019), BERT, Section 3 (BERT-base: L=12, H=768, A=12, 110M parameters)",
+)
+"""The model of the reference's cost figures (notebook 03 compares it with the configs it reads)."""
 
 
 def pair_count(n: int) -> int:
@@ -176,22 +233,47 @@ def build_cross_encoder(model: ModelChoice | str, *, max_length: int | None = No
     return CrossEncoder(name_or_path, num_labels=1, max_length=max_length, device="cpu")
 
 
-def best_pair(embeddings: torch.Tensor) -> tuple[int, int, float]:
+def best_pair(embeddings: Any) -> tuple[int, int, float]:
     """Find the most similar pair by cosine similarity: one matrix product and one argmax.
 
     Args:
-        embeddings: (n, dim) tensor, n >= 2.
+        embeddings: (n, dim), n >= 2: a torch tensor, a numpy array or nested lists of numbers.
 
     Returns:
         ``(i, j, cosine)`` with ``i < j``.
+
+    Raises:
+        TypeError: not numbers.
+        ValueError: another shape (it is named), fewer than 2 rows, NaN or inf.
     """
-    if embeddings.dim() != 2 or embeddings.shape[0] < 2:
-        raise ValueError(f"embeddings must have shape (n >= 2, dim), not {tuple(embeddings.shape)}.")
-    unit = torch.nn.functional.normalize(embeddings, dim=1)
+    vectors = as_tensor("embeddings", embeddings, ("n", "dim"))
+    if vectors.shape[0] < 2:
+        raise ValueError(f"embeddings must have shape (n >= 2, dim), not {tuple(vectors.shape)}: a pair needs 2 rows.")
+    unit = torch.nn.functional.normalize(vectors, dim=1)
     similarity = unit @ unit.T
     similarity.fill_diagonal_(float("-inf"))  # a sentence does not pair with itself
     i, j = sorted(divmod(similarity.argmax().item(), similarity.shape[0]))
     return i, j, similarity[i, j].item()
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _check_fits_in_memory(n: int, dim: int) -> None:
+    """Refuse a similarity search whose float32 matrices (n x n and n x dim) exceed this machine's memory."""
+    memory = _memory_bytes()
+    needed = 4 * (n * n + 2 * n * dim)
+    if memory is not None and needed > memory:
+        largest = int((memory / 4) ** 0.5)
+        raise ValueError(
+            f"n={n} with dim={dim} needs {needed / 1e9:,.1f} GB of float32 matrices (an n x n similarity matrix), "
+            f"more than this machine's {memory / 1e9:,.1f} GB: use sizes up to about {largest:,}."
+        )
 
 
 def time_cross_encoder(
@@ -214,11 +296,7 @@ def time_cross_encoder(
     """
     sizes = check_n_values(n_values)
     pool = _check_pool(sentences, sizes)
-    predict = getattr(cross_encoder, "predict", None)
-    if not callable(predict):
-        raise TypeError(
-            f"cross_encoder must be a sentence_transformers.CrossEncoder, not {type(cross_encoder).__name__}."
-        )
+    predict = _predict_of(cross_encoder)
     predict([(pool[0], pool[1])], batch_size=batch_size, show_progress_bar=False)  # warm-up, not timed
     timings = []
     for n in sizes:
@@ -253,9 +331,7 @@ def time_bi_encoder(
     """
     sizes = check_n_values(n_values)
     pool = _check_pool(sentences, sizes)
-    encode = getattr(model, "encode", None)
-    if not callable(encode):
-        raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
+    encode = _encode_of(model)
     encode(pool[:2], batch_size=batch_size, show_progress_bar=False)  # warm-up, not timed
     timings = []
     for n in sizes:
@@ -284,8 +360,10 @@ def time_similarity_search(n_values: Sequence[int], dim: int, *, seed: int = 0) 
         One :class:`Timing` per size with architecture ``"similarity-search"`` and no forward passes.
     """
     sizes = check_n_values(n_values)
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+    if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= MAX_INT:
         raise ValueError(f"dim must be a positive integer (the embedding dimension), not {dim!r}.")
+    check_seed("seed", seed)
+    _check_fits_in_memory(sizes[-1], dim)
     generator = torch.Generator().manual_seed(seed)
     best_pair(torch.randn(2, dim, generator=generator))  # warm-up, not timed
     timings = []
@@ -296,6 +374,213 @@ def time_similarity_search(n_values: Sequence[int], dim: int, *, seed: int = 0) 
         seconds = time.perf_counter() - start
         timings.append(Timing("similarity-search", n, 0, seconds, seconds))
     return timings
+
+
+@dataclass(frozen=True)
+class PassCost:
+    """What one forward pass costs at one batch size: of a sentence (bi-encoder) and of a pair (cross-encoder).
+
+    Both are measured on the same texts: the pairs are made of the sentences, two by two, so a pair
+    holds about twice the tokens of a sentence.
+
+    Attributes:
+        batch_size: texts (sentences or pairs) per forward pass.
+        sentences: sentences encoded.
+        pairs: pairs scored.
+        sentence_seconds: wall time of encoding all the sentences.
+        pair_seconds: wall time of scoring all the pairs.
+        sentence_tokens: mean tokens of a sentence, special tokens included, no padding.
+        pair_tokens: mean tokens of a pair, special tokens included, no padding.
+    """
+
+    batch_size: int
+    sentences: int
+    pairs: int
+    sentence_seconds: float
+    pair_seconds: float
+    sentence_tokens: float
+    pair_tokens: float
+
+    @property
+    def per_sentence(self) -> float:
+        """Seconds per sentence pass."""
+        return self.sentence_seconds / self.sentences
+
+    @property
+    def per_pair(self) -> float:
+        """Seconds per pair pass."""
+        return self.pair_seconds / self.pairs
+
+    @property
+    def factor(self) -> float:
+        """How many sentence passes one pair pass costs: ``per_pair / per_sentence``."""
+        return self.per_pair / self.per_sentence
+
+
+def _sample_pairs(n: int, count: int, seed: int) -> list[tuple[int, int]]:
+    """``count`` distinct unordered index pairs ``(i, j)``, ``i < j < n``, drawn uniformly with ``seed``."""
+    chosen = random.Random(seed).sample(range(pair_count(n)), count)
+    pairs = []
+    for index in sorted(chosen):  # index -> (i, j) in the order (0,1), (0,2), ..., (1,2), ...
+        i = 0
+        while index >= n - 1 - i:
+            index -= n - 1 - i
+            i += 1
+        pairs.append((i, i + 1 + index))
+    return pairs
+
+
+def _predict_of(cross_encoder: CrossEncoder):
+    predict = getattr(cross_encoder, "predict", None)
+    if not callable(predict):
+        raise TypeError(
+            f"cross_encoder must be a sentence_transformers.CrossEncoder, not {type(cross_encoder).__name__}."
+        )
+    return predict
+
+
+def _encode_of(model: SentenceTransformer):
+    encode = getattr(model, "encode", None)
+    if not callable(encode):
+        raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
+    return encode
+
+
+def time_passes(
+    cross_encoder: CrossEncoder,
+    model: SentenceTransformer,
+    sentences: Sequence[str],
+    *,
+    batch_sizes: Sequence[int] = (1, 32),
+    pairs: int = 32,
+    seed: int = 0,
+) -> list[PassCost]:
+    """Time one forward pass of a sentence and of a pair, at each batch size, on the same random texts.
+
+    ``2 * pairs`` sentences are drawn from ``sentences`` (seeded); the bi-encoder encodes all of
+    them and the cross-encoder scores them two by two as ``pairs`` pairs. The ratio ``factor`` of
+    the two per-pass times, times ``(n-1)/2``, is the cost ratio of the two searches (notebook 03).
+
+    Args:
+        cross_encoder: a ``sentence_transformers.CrossEncoder`` (see :func:`build_cross_encoder`).
+        model: a ``SentenceTransformer`` on the same transformer.
+        sentences: at least ``2 * pairs`` sentences to draw from.
+        batch_sizes: one or more batch sizes, e.g. ``(1, 32)``.
+        pairs: pairs to score (and half the sentences to encode) at each batch size.
+        seed: seed of the draw.
+
+    Returns:
+        One :class:`PassCost` per batch size, in the order given.
+
+    Raises:
+        ValueError: a batch size or ``pairs`` that is not a positive integer, or too few sentences.
+        TypeError: not a CrossEncoder and a SentenceTransformer.
+    """
+    if isinstance(batch_sizes, int) or not isinstance(batch_sizes, Sequence) or not batch_sizes:
+        raise TypeError(f"batch_sizes must be a non-empty list of integers such as (1, 32), not {batch_sizes!r}.")
+    for size in batch_sizes:
+        check_positive("each batch size", size)
+    check_positive("pairs", pairs)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, not {seed!r}.")
+    pool = check_texts(sentences, name="sentences")
+    if len(pool) < 2 * pairs:
+        raise ValueError(
+            f"{pairs} pairs are made of {2 * pairs} sentences, but only {len(pool)} were given: pass more "
+            "sentences (stutor.data.all_sentences()) or fewer pairs."
+        )
+    predict, encode = _predict_of(cross_encoder), _encode_of(model)
+    texts = random.Random(seed).sample(pool, 2 * pairs)
+    pair_texts = list(zip(texts[0::2], texts[1::2], strict=True))
+    tokenizer = model.tokenizer
+    sentence_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"]) / len(texts)
+    pair_ids = tokenizer([a for a, _ in pair_texts], [b for _, b in pair_texts])["input_ids"]
+    pair_tokens = sum(len(ids) for ids in pair_ids) / len(pair_texts)
+    encode(texts[:2], show_progress_bar=False)  # warm-up, not timed
+    predict(pair_texts[:1], show_progress_bar=False)
+    measured = []
+    for size in batch_sizes:
+        start = time.perf_counter()
+        encode(texts, batch_size=size, show_progress_bar=False)
+        middle = time.perf_counter()
+        predict(pair_texts, batch_size=size, show_progress_bar=False)
+        end = time.perf_counter()
+        measured.append(
+            PassCost(size, len(texts), len(pair_texts), middle - start, end - middle, sentence_tokens, pair_tokens)
+        )
+    return measured
+
+
+@dataclass(frozen=True)
+class PairSample:
+    """The cross-encoder timed on a random sample of the pairs of a large collection.
+
+    Attributes:
+        n: sentences in the collection.
+        pairs: pairs sampled (out of ``n(n-1)/2``) and scored.
+        seconds: wall time of scoring the sample.
+    """
+
+    n: int
+    pairs: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Pairs per second on the sample."""
+        return self.pairs / self.seconds
+
+    @property
+    def search_seconds(self) -> float:
+        """The full search over all ``n(n-1)/2`` pairs at the sample's rate."""
+        return pair_count(self.n) / self.rate
+
+
+def time_pair_sample(
+    cross_encoder: CrossEncoder,
+    sentences: Sequence[str],
+    *,
+    pairs: int = 256,
+    seed: int = 0,
+    batch_size: int = 32,
+) -> PairSample:
+    """Time the cross-encoder on a random sample of the pairs of all ``sentences``: an independent check.
+
+    Scoring all ``n(n-1)/2`` pairs of a large collection takes hours; a uniform random sample of them
+    costs seconds and gives the time per pair at that ``n`` directly, so it tests an extrapolation
+    fitted on small sizes (notebook 03) without reusing its measurements.
+
+    Args:
+        cross_encoder: a ``sentence_transformers.CrossEncoder``.
+        sentences: the whole collection (``n = len(sentences)``, at least 2).
+        pairs: how many distinct pairs to sample, at most ``n(n-1)/2``.
+        seed: seed of the sample.
+        batch_size: pairs per forward pass (use the one of the timings you check).
+
+    Returns:
+        A :class:`PairSample`; its ``search_seconds`` is the measured estimate of the full search.
+
+    Raises:
+        ValueError: ``pairs`` or ``batch_size`` not a positive integer, more pairs than exist, too few sentences.
+        TypeError: not a CrossEncoder.
+    """
+    check_positive("pairs", pairs)
+    check_positive("batch_size", batch_size)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, not {seed!r}.")
+    pool = check_texts(sentences, name="sentences")
+    if len(pool) < 2 or pairs > pair_count(len(pool)):
+        raise ValueError(
+            f"{len(pool)} sentences have {pair_count(len(pool)):,} pairs, fewer than the {pairs:,} asked for: "
+            "sample fewer pairs or pass more sentences."
+        )
+    predict = _predict_of(cross_encoder)
+    sample = [(pool[i], pool[j]) for i, j in _sample_pairs(len(pool), pairs, seed)]
+    predict(sample[:1], batch_size=batch_size, show_progress_bar=False)  # warm-up, not timed
+    start = time.perf_counter()
+    scores = predict(sample, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
+    int(scores.argmax())  # as in time_cross_encoder: the best pair of the sample
+    return PairSample(len(pool), pairs, time.perf_counter() - start)
 
 
 def _slope_through_origin(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -353,6 +638,52 @@ def fit_rate(timings: Sequence[Timing]) -> float:
     return 1.0 / _slope_through_origin([t.forward_passes for t in items], [t.forward_seconds for t in items])
 
 
+def rate_per_size(timings: Sequence[Timing]) -> list[tuple[int, float]]:
+    """The rate measured at each size on its own: forward passes / forward seconds.
+
+    At small sizes fixed costs (the call, a part-filled batch) weigh on few passes, so the rate
+    rises with ``n`` and then levels off; only the level part says what a pass costs.
+
+    Args:
+        timings: measurements of one architecture (cross-encoder or bi-encoder).
+
+    Returns:
+        ``[(n, passes per second), ...]``, smallest ``n`` first.
+    """
+    architecture = _architecture_of(timings)
+    if architecture == "similarity-search":
+        raise ValueError("Similarity-search timings have no forward passes, so no rate per size.")
+    return [(t.n, t.forward_passes / t.forward_seconds) for t in _check_timings(timings, architecture)]
+
+
+def settled(timings: Sequence[Timing], *, tolerance: float = 0.2) -> list[Timing]:
+    """The largest sizes on which the rate has levelled off: the ones to fit a rate on.
+
+    Going down from the largest size, a size is kept while its own rate lies within ``tolerance``
+    (a fraction) of the largest size's rate; the first size outside ends the run. The two largest
+    sizes are always kept, since a fit needs two: compare their rates (:func:`rate_per_size`) to see
+    whether even they agree (on a busy machine they may not; measure again or add a larger size).
+
+    Args:
+        timings: measurements of one architecture, at two or more sizes.
+        tolerance: how far (as a fraction, e.g. 0.2 for 20 %) a rate may lie from the largest size's.
+
+    Returns:
+        The kept timings, smallest ``n`` first (at least two).
+
+    Raises:
+        ValueError: a tolerance outside (0, 1), or timings that :func:`fit_rate` refuses.
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
+        raise ValueError(f"tolerance must be a fraction between 0 and 1 (e.g. 0.2 for 20 %), not {tolerance!r}.")
+    items = _check_timings(timings, _architecture_of(timings))
+    rates = [rate for _, rate in rate_per_size(items)]
+    first = len(items) - 2
+    while first > 0 and abs(rates[first - 1] / rates[-1] - 1) <= tolerance:
+        first -= 1
+    return items[first:]
+
+
 @dataclass(frozen=True)
 class CostEstimate:
     """Extrapolated time to find the most similar pair among ``n`` sentences.
@@ -386,8 +717,8 @@ class CostEstimate:
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (a number of sentences), not {n!r}.")
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_INT:
+        raise ValueError(f"n must be an integer from 2 to 2**63 - 1 (a number of sentences), not {n!r}.")
     return n
 
 
@@ -440,39 +771,51 @@ def _duration(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class CostComparison:
-    """Cross-encoder against bi-encoder at the same ``n``, next to the reference's figures.
+    """Cross-encoder against bi-encoder at the same ``n``, both extrapolated from this machine's timings.
+
+    The quoted figures are not part of it: print :data:`REFERENCE_CLAIM` on its own for those.
 
     Attributes:
         cross: the cross-encoder estimate.
         bi: the bi-encoder estimate.
-        reference: the quoted figures, or None.
     """
 
     cross: CostEstimate
     bi: CostEstimate
-    reference: ReferenceClaim | None = REFERENCE_CLAIM
 
     @property
     def ratio(self) -> float:
         """How many times longer the cross-encoder takes."""
         return self.cross.seconds / self.bi.seconds
 
+    @property
+    def pairs_per_sentence(self) -> float:
+        """The count factor ``(n-1)/2``: pair passes of the cross-encoder per sentence pass of the bi-encoder."""
+        return (self.cross.n - 1) / 2
+
+    @property
+    def pass_factor(self) -> float:
+        """Seconds per pair pass over seconds per sentence pass, from the fitted rates."""
+        return self.bi.rate / self.cross.rate
+
+    @property
+    def forward_share(self) -> float:
+        """The part of the bi-encoder's time spent in forward passes (the rest is the similarity search)."""
+        return self.bi.forward_seconds / self.bi.seconds
+
     def __str__(self) -> str:
+        width = 16
         lines = [
-            f"{'n = ' + format(self.cross.n, ','):<16} {'forward passes':>15} {'rate (/s)':>10} {'time':>10}",
-            f"{'cross-encoder':<16} {self.cross.forward_passes:>15,} {self.cross.rate:>10,.0f} "
-            f"{_duration(self.cross.seconds):>10}",
-            f"{'bi-encoder':<16} {self.bi.forward_passes:>15,} {self.bi.rate:>10,.0f} {_duration(self.bi.seconds):>10}"
-            f"  (of which similarity matrix + best pair: {_duration(self.bi.search_seconds)})",
-            f"ratio (cross / bi): {self.ratio:,.0f}x",
+            f"Measured on this machine, extrapolated to n = {self.cross.n:,} sentences:",
+            f"{'':<{width}} {'forward passes':>15} {'rate (/s)':>10} {'ms per pass':>12} {'time':>10}",
         ]
-        if self.reference is not None and self.reference.n == self.cross.n:
-            ref = self.reference
-            lines += [
-                f"quoted ({ref.setting}): cross-encoder {_duration(ref.cross_encoder_seconds)}, "
-                f"bi-encoder {_duration(ref.bi_encoder_seconds)}, ratio {ref.ratio:,.0f}x",
-                f"  source: {ref.source}",
-            ]
+        for name, estimate in [("cross-encoder", self.cross), ("bi-encoder", self.bi)]:
+            lines.append(
+                f"{name:<{width}} {estimate.forward_passes:>15,} {estimate.rate:>10,.0f} "
+                f"{1000 / estimate.rate:>12.2f} {_duration(estimate.seconds):>10}"
+            )
+        lines[-1] += f"  (of which similarity matrix + best pair: {_duration(self.bi.search_seconds)})"
+        lines.append(f"ratio (cross / bi): {self.ratio:,.0f}x")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython display
@@ -496,7 +839,7 @@ def compare_costs(
             :func:`estimate_bi_encoder`).
 
     Returns:
-        A :class:`CostComparison` that prints as a small table.
+        A :class:`CostComparison` that prints as a small table (measured figures only).
 
     Example:
         >>> comparison = compare_costs(cross_timings, bi_timings)  # doctest: +SKIP

@@ -4,19 +4,24 @@ Bundled (``stutor/resources/``, written for this course, no third-party text):
 
 - paraphrase groups: questions asked in several ways, a topic per group, and hard negatives
   (same topic, different intent), split into train/dev/test by group;
-- scored sentence pairs (0-5) for STS-style evaluation.
+- scored sentence pairs (0-5) for STS-style evaluation;
+- near-miss groups: a question, true paraphrases of it, and near misses that share almost every
+  word with it but change the one detail the answer depends on (a direction, an order, a polarity,
+  a number, who does what to whom, a negation), split into train/dev/test by group, per kind.
 
 Every data set the notebooks derive from the groups comes from here, per split: triplets
 (:func:`group_triplets`), the four cases (:func:`bundled_case`), topic-labelled sentences
 (:func:`topic_sentences`), duplicate pairs (:func:`duplicate_pairs`) and a sentence pool for
-timing runs (:func:`all_sentences`).
+timing runs (:func:`all_sentences`). The near-miss groups (:func:`load_near_miss_groups`) give
+triplets whose negative is a near miss (:func:`near_miss_triplets`): the pretrained model often
+gets them wrong, so a short fine-tune has something to learn offline.
 
 Online, :func:`load_qqp_triplets` and :func:`load_stsb` fetch what the reference tutorial uses
 (``embedding-data/QQP_triplets``) and the STS benchmark (``sentence-transformers/stsb``); when the
 Hub is out of reach they fall back to the bundled data and print one line saying so.
 
 Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 (the four cases), 06 (topics,
-duplicate pairs) and 07 (triplets).
+duplicate pairs) and 07 (triplets, near-miss triplets).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ SPLIT_SEED = 13
 QQP_TRIPLETS = "embedding-data/QQP_triplets"
 STSB = "sentence-transformers/stsb"
 STSB_SPLITS = ("train", "validation", "test")
+NEAR_MISS_KINDS = ("direction", "order", "polarity", "number", "role", "negation")
+NEAR_MISS_SPLIT_FRACTIONS = {"train": 0.6, "dev": 0.2, "test": 0.2}
+NEAR_MISS_SPLIT_SEED = 29
 
 
 def _resource(name: str) -> Path:
@@ -204,6 +212,97 @@ def bundled_case(case: Case | int | str, split: str | None = "train", *, label_t
     return Dataset.from_list(
         [{"sentence": text, "label": label_of[g["id"]]} for g in groups for text in g["paraphrases"]]
     )
+
+
+@lru_cache(maxsize=1)
+def _near_miss_groups() -> tuple[dict[str, Any], ...]:
+    groups = json.loads(_resource("near_miss_groups.json").read_text(encoding="utf-8"))
+    split_of: dict[str, str] = {}
+    rng = random.Random(NEAR_MISS_SPLIT_SEED)
+    for kind in NEAR_MISS_KINDS:  # split each kind on its own, so every split holds every kind
+        ids = sorted(group["id"] for group in groups if group["kind"] == kind)
+        rng.shuffle(ids)
+        n_train = round(len(ids) * NEAR_MISS_SPLIT_FRACTIONS["train"])
+        n_dev = round(len(ids) * NEAR_MISS_SPLIT_FRACTIONS["dev"])
+        split_of |= {gid: "train" for gid in ids[:n_train]}
+        split_of |= {gid: "dev" for gid in ids[n_train : n_train + n_dev]}
+        split_of |= {gid: "test" for gid in ids[n_train + n_dev :]}
+    return tuple({**group, "split": split_of[group["id"]]} for group in groups)
+
+
+def _near_miss_groups_of(split: str | None) -> list[dict[str, Any]]:
+    check_choice("split", split, SPLITS, allow_none=True)
+    return [group for group in _near_miss_groups() if split is None or group["split"] == split]
+
+
+def load_near_miss_groups(split: str | None = None) -> Dataset:
+    """Load the bundled near-miss groups: questions that differ from a near miss in one detail.
+
+    Each row is one group: ``id``, ``kind`` (what the near misses change: ``"direction"`` (A to B
+    or B to A), ``"order"`` (before or after), ``"polarity"`` (hot or cold, with or without),
+    ``"number"`` (a quantity, a date, a count), ``"role"`` (who does what to whom) or
+    ``"negation"``), ``topic``, ``anchor`` (a question), ``paraphrases`` (2-3 rewordings of it that
+    keep the detail), ``near_misses`` (1-2 questions with almost the anchor's words but another
+    answer) and ``split``. The groups are split 60/20/20 into train/dev/test within each kind, with
+    a fixed seed of their own (:data:`NEAR_MISS_SPLIT_SEED`); groups never cross splits.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for all groups.
+
+    Returns:
+        A ``datasets.Dataset`` with one row per group.
+
+    Raises:
+        ValueError: an unknown split.
+    """
+    return Dataset.from_list(_near_miss_groups_of(split))
+
+
+def near_miss_triplets(split: str | None, per_group: int | None = None, *, with_kind: bool = False) -> Dataset:
+    """Triplets from the near-miss groups of one split: two wordings of a question and a near miss.
+
+    Each group gives two triplets per paraphrase ``i``, in this order:
+
+    - (anchor question, paraphrase ``i``, near miss): the negative shares almost every word with
+      the anchor, so a model that matches words rather than meaning ranks it first;
+    - (paraphrase ``i``, anchor question, near miss): a question asked in other words, with the
+      right question and its near miss to choose from, as in retrieval.
+
+    The near miss is near miss ``i``, cycling through the group's near misses. A group with three
+    paraphrases and two near misses gives (a, p0, n0), (p0, a, n0), (a, p1, n1), (p1, a, n1),
+    (a, p2, n0), (p2, a, n0). ``per_group=1`` gives one triplet per group: the anchor, its first
+    paraphrase and its first near miss; ``per_group=2`` adds the same triplet seen from the
+    paraphrase.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
+        per_group: at most this many triplets per group; None for two per paraphrase.
+        with_kind: add a fourth column ``kind`` (the group's kind, to report accuracy per kind);
+            drop it before training, where every text column counts as an input.
+
+    Returns:
+        A ``datasets.Dataset`` with ``anchor``, ``positive`` and ``negative`` (strings), and
+        ``kind`` when ``with_kind``.
+
+    Raises:
+        ValueError: an unknown split or a ``per_group`` that is not a positive integer.
+    """
+    check_positive("per_group", per_group, optional=True)
+    rows: dict[str, list[str]] = {"anchor": [], "positive": [], "negative": [], "kind": []}
+    for group in _near_miss_groups_of(split):
+        anchor, near_misses = group["anchor"], group["near_misses"]
+        triplets = []
+        for i, paraphrase in enumerate(group["paraphrases"]):
+            near_miss = near_misses[i % len(near_misses)]
+            triplets += [(anchor, paraphrase, near_miss), (paraphrase, anchor, near_miss)]
+        for first, second, negative in triplets[:per_group]:
+            rows["anchor"].append(first)
+            rows["positive"].append(second)
+            rows["negative"].append(negative)
+            rows["kind"].append(group["kind"])
+    if not with_kind:
+        del rows["kind"]
+    return Dataset.from_dict(rows)
 
 
 def load_sts_pairs() -> Dataset:

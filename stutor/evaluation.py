@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from stutor.checks import check_positive, check_texts
+from stutor.checks import as_dataset, as_tensor, check_non_negative_int, check_positive, check_texts, to_list
 from stutor.layers import masked_mean_pooling
 
 METHODS: dict[str, str] = {
@@ -94,6 +94,7 @@ def check_scored_pairs(
     low, high = _check_range(score_range)
     first = check_texts(sentences1, name="sentences1")
     second = check_texts(sentences2, name="sentences2")
+    scores = to_list(scores)
     if isinstance(scores, str) or not isinstance(scores, Sequence):
         raise TypeError(f"scores must be a list of numbers, not {type(scores).__name__}.")
     gold = list(scores)
@@ -131,6 +132,10 @@ def _check_methods(methods: Sequence[str] | None) -> list[str]:
         return list(METHODS)
     if isinstance(methods, str):
         methods = [methods]
+    if not isinstance(methods, Sequence):
+        raise TypeError(
+            f"methods must be a method name or a list of them, not {type(methods).__name__}: {list(METHODS)}."
+        )
     chosen = list(methods)
     if not chosen:
         raise ValueError(f"methods is empty: choose one or more of {list(METHODS)}.")
@@ -223,26 +228,39 @@ def embed(model, texts: Sequence[str], methods: Sequence[str] | str | None = Non
     return _forward_methods(model, texts, chosen, batch_size)
 
 
-def spearman_cosine(embeddings1: torch.Tensor, embeddings2: torch.Tensor, scores: Sequence[float]) -> float:
+def spearman_cosine(embeddings1: Any, embeddings2: Any, scores: Sequence[float] | Any) -> float:
     """Spearman correlation (×100) between the pairs' cosine similarities and their gold scores.
 
     Args:
-        embeddings1: (pairs, dim) first sentences.
-        embeddings2: (pairs, dim) second sentences.
-        scores: gold score of each pair.
+        embeddings1: (pairs, dim) first sentences: a torch tensor, a numpy array or nested lists.
+        embeddings2: (pairs, dim) second sentences, of the same shape.
+        scores: gold score of each pair (a list, numpy array or tensor).
 
     Returns:
         The rank correlation times 100, between -100 and 100.
+
+    Raises:
+        TypeError: not numbers.
+        ValueError: shapes that disagree (all three are named), fewer than two pairs, NaN/inf,
+            or gold scores that are all equal (the correlation is then undefined).
     """
     from scipy.stats import spearmanr
 
-    if embeddings1.shape != embeddings2.shape or embeddings1.shape[0] != len(scores):
+    first = as_tensor("embeddings1", embeddings1, ("pairs", "dim"))
+    second = as_tensor("embeddings2", embeddings2, ("pairs", "dim"))
+    gold = as_tensor("scores", scores, ("pairs",))
+    if first.shape != second.shape or first.shape[0] != len(gold):
         raise ValueError(
-            f"Shapes disagree: {tuple(embeddings1.shape)}, {tuple(embeddings2.shape)} and {len(scores)} scores; "
+            f"Shapes disagree: {tuple(first.shape)}, {tuple(second.shape)} and {len(gold)} scores; "
             "pass one embedding per sentence and one score per pair."
         )
-    cosine = torch.nn.functional.cosine_similarity(embeddings1.double(), embeddings2.double(), dim=1)
-    return 100.0 * float(spearmanr(cosine.numpy(), list(scores)).statistic)
+    if len(gold) < 2 or bool((gold == gold[0]).all()):
+        raise ValueError(
+            f"{len(gold)} pair(s) with {'equal ' if len(gold) > 1 else ''}gold scores: a rank correlation needs at "
+            "least two pairs with different scores."
+        )
+    cosine = torch.nn.functional.cosine_similarity(first.double().cpu(), second.double().cpu(), dim=1)
+    return 100.0 * float(spearmanr(cosine.numpy(), gold.double().cpu().numpy()).statistic)
 
 
 @dataclass(frozen=True)
@@ -288,21 +306,20 @@ class STSResult:
         return STSResult(self.data, self.n_pairs, self.rows + other.rows)
 
     def table(self, *, published: bool = True, digits: int = 1) -> str:
-        """The rows as a text table, with the SBERT paper's corresponding figure when ``published``."""
+        """The measured rows as a text table; with ``published``, the SBERT paper's figures follow as a separate table.
+
+        The two are never mixed row by row: the quoted figures come from other models (raw BERT-base,
+        GloVe) and are labelled as quoted (see :func:`quoted_table`).
+        """
+        check_non_negative_int("digits", digits)
         width = max(len(row.model) for row in self.rows)
-        head = f"{'model':<{width}}  {'method':<40} {'measured':>8}"
-        if published:
-            head += "   published analogue (SBERT paper, STSb, BERT-base)"
-        lines = [f"{self.data}: {self.n_pairs} pairs, Spearman x 100 of cosine vs gold score", head]
-        for row in self.rows:
-            line = f"{row.model:<{width}}  {METHODS[row.method]:<40} {row.spearman:>8.{digits}f}"
-            if published:
-                name, value = SBERT_PAPER_STSB[row.method]
-                line += f"   {name:<24} {value:>6.2f}"
-            lines.append(line)
-        if published:
-            lines.append(f"published figures quoted from {SBERT_PAPER_SOURCE}")
-        return "\n".join(lines)
+        lines = [
+            f"Measured here on {self.data}: {self.n_pairs} pairs, Spearman x 100 of cosine vs gold score",
+            f"{'model':<{width}}  {'method':<40} {'Spearman':>8}",
+        ]
+        lines += [f"{row.model:<{width}}  {METHODS[row.method]:<40} {row.spearman:>8.{digits}f}" for row in self.rows]
+        text = "\n".join(lines)
+        return text + "\n\n" + quoted_table() if published else text
 
     def __str__(self) -> str:
         return self.table()
@@ -311,11 +328,35 @@ class STSResult:
         printer.text(str(self))
 
 
+def quoted_table(methods: Sequence[str] | str | None = None) -> str:
+    """The SBERT paper's STS-benchmark figures as their own table, labelled as quoted.
+
+    Notebook 03 prints it apart from what it measures: the paper's rows are raw BERT-base (CLS,
+    averaged outputs), averaged GloVe vectors and SBERT-NLI-base, not the models evaluated here.
+
+    Args:
+        methods: names from :data:`METHODS` whose corresponding paper rows to list; None for all four.
+
+    Returns:
+        The table as text, its first line naming the source (:data:`SBERT_PAPER_SOURCE`).
+
+    Raises:
+        ValueError: an unknown method (the message lists the valid ones).
+    """
+    chosen = _check_methods(methods)
+    lines = [f"Quoted, not measured here: {SBERT_PAPER_SOURCE}", f"{'method in the paper':<24} {'Spearman':>8}"]
+    lines += [f"{SBERT_PAPER_STSB[m][0]:<24} {SBERT_PAPER_STSB[m][1]:>8.2f}" for m in chosen]
+    return "\n".join(lines)
+
+
 def _columns(pairs: Mapping[str, Sequence[Any]] | Any) -> tuple[Sequence[str], Sequence[str], Sequence[Any]]:
+    if type(pairs).__name__ == "DataFrame" or (isinstance(pairs, Sequence) and not isinstance(pairs, str | bytes)):
+        pairs = as_dataset(pairs, "pairs")  # a list of row dicts or a pandas DataFrame
     names = getattr(pairs, "column_names", None) or (list(pairs) if isinstance(pairs, Mapping) else None)
     if names is None:
         raise TypeError(
-            f"pairs must be a datasets.Dataset or a dict of columns, not {type(pairs).__name__}: "
+            f"pairs must be a datasets.Dataset, a dict of columns, a list of row dicts or a pandas DataFrame, "
+            f"not {type(pairs).__name__}: "
             "use stutor.data.load_sts_pairs(), stutor.data.load_stsb() or stutor.sources.read_stsb_tsv()."
         )
     missing = {"sentence1", "sentence2", "score"} - set(names)
@@ -359,6 +400,11 @@ def evaluate_sts(
     chosen = _check_methods(methods)
     first, second, gold = check_scored_pairs(*_columns(pairs), score_range=score_range)
     _transformer_of(model)
+    if model_name is not None and (not isinstance(model_name, str) or not model_name.strip()):
+        raise TypeError(f"model_name must be a non-empty string (the table's label) or None, not {model_name!r}.")
+    if not isinstance(data_name, str):
+        raise TypeError(f"data_name must be a string (the table's title), not {type(data_name).__name__}.")
+    check_positive("batch_size", batch_size)
     unique = list(dict.fromkeys(first + second))
     position = {text: i for i, text in enumerate(unique)}
     index1 = torch.tensor([position[t] for t in first])

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from stutor.checks import check_texts
+from stutor.checks import as_tensor, check_non_negative, check_texts
 
 
 @dataclass(frozen=True)
@@ -79,28 +80,32 @@ class LayerComparison:
         printer.text(str(self))
 
 
-def masked_mean_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def masked_mean_pooling(token_embeddings: Any, attention_mask: Any) -> torch.Tensor:
     """Average token embeddings over the positions the attention mask keeps.
 
     Args:
-        token_embeddings: (batch, tokens, hidden) tensor.
-        attention_mask: (batch, tokens) tensor of 0/1.
+        token_embeddings: (batch, tokens, hidden): a torch tensor, a numpy array or nested lists.
+        attention_mask: (batch, tokens) of 0/1 (or booleans), of the same kinds.
 
     Returns:
         (batch, hidden) tensor: one embedding per text; padding does not count.
+
+    Raises:
+        TypeError: not numbers (a string, None, a dict, ...).
+        ValueError: other shapes (both are named), a mask with values other than 0 and 1, or NaN/inf.
     """
-    if token_embeddings.dim() != 3 or attention_mask.dim() != 2:
+    tokens = as_tensor("token_embeddings", token_embeddings, ("batch", "tokens", "hidden"))
+    mask = as_tensor("attention_mask", attention_mask, ("batch", "tokens"))
+    if tokens.shape[:2] != mask.shape:
         raise ValueError(
-            "Expected token_embeddings of shape (batch, tokens, hidden) and attention_mask of shape "
-            f"(batch, tokens); got {tuple(token_embeddings.shape)} and {tuple(attention_mask.shape)}."
+            f"token_embeddings {tuple(tokens.shape)} and attention_mask "
+            f"{tuple(mask.shape)} disagree on (batch, tokens): pass the mask of the same batch."
         )
-    if token_embeddings.shape[:2] != attention_mask.shape:
-        raise ValueError(
-            f"token_embeddings {tuple(token_embeddings.shape)} and attention_mask "
-            f"{tuple(attention_mask.shape)} disagree on (batch, tokens): pass the mask of the same batch."
-        )
-    mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)
-    return (token_embeddings * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    if bool(((mask != 0) & (mask != 1)).any()):
+        odd = mask[(mask != 0) & (mask != 1)][0].item()
+        raise ValueError(f"attention_mask holds {odd:g}; it must be 1 for a real token and 0 for padding.")
+    weights = mask.to(device=tokens.device, dtype=tokens.dtype).unsqueeze(-1)
+    return (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
 
 
 def _split_model(model):
@@ -159,6 +164,7 @@ def compare_layers(
         True
     """
     texts = check_texts(texts)
+    check_non_negative("tolerance", tolerance, hint=" A usual tolerance is 1e-5.")
     transformer, pooling = _split_model(model)
     hidden = getattr(getattr(raw_model, "config", None), "hidden_size", None)
     if hidden is None or not callable(raw_model):

@@ -16,6 +16,7 @@ Taught in: notebook 05.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -431,6 +432,9 @@ def build_loss(
     _options_for(name)
     if not hasattr(model, "get_embedding_dimension"):
         raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
+    _check_options(name, getattr(losses, name), kwargs)
+    if dataset is not None:
+        dataset = as_dataset(dataset, "training data")
     report = check_loss_fits(name, dataset, report=report) if dataset is not None else None
     option = _options_for(name)[0]
     if option.needs_num_labels:
@@ -444,6 +448,17 @@ def build_loss(
             f"{name} needs a guide model: build_loss({name!r}, model, guide=<another SentenceTransformer>)."
         )
     return getattr(losses, name)(model, **kwargs)
+
+
+def _check_options(name: str, loss_class: type, options: Mapping[str, Any]) -> None:
+    """Refuse keyword arguments the loss does not take, naming the ones it does."""
+    parameters = inspect.signature(loss_class).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [p for p in parameters if p not in ("self", "model")]
+    unknown = [key for key in options if key not in accepted]
+    if unknown:
+        raise TypeError(f"{name} takes no argument {unknown[0]!r}; it takes: {', '.join(accepted) or 'nothing else'}.")
 
 
 def loss_on_batch(loss: Any, dataset: Dataset) -> float:
@@ -461,6 +476,7 @@ def loss_on_batch(loss: Any, dataset: Dataset) -> float:
     """
     import torch
 
+    dataset = as_dataset(dataset, "batch")
     report = check_loss_fits(loss, dataset, training_set=False)
     model = getattr(loss, "model", None) or loss.sentence_embedder  # the BatchHard family names it so
     features = [model.preprocess(dataset[column]) for column in report.text_columns]

@@ -12,16 +12,20 @@ Taught in: notebook 01 (``resolve_model``, ``build_sentence_transformer``) and n
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import struct
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stutor import runtime
+from stutor.checks import check_positive
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers.sentence_transformer import SentenceTransformer
@@ -129,17 +133,148 @@ def verify_model_files(directory: str | Path | None = None, expected: dict[str, 
     return folder
 
 
+_MAX_HEADER = 100_000_000  # a safetensors header is JSON of at most 100 MB (the format's own limit)
+
+
+def check_weight_file(file: str | Path) -> None:
+    """Check a weight file cheaply, from its size and header, without reading the weights.
+
+    ``.safetensors``: the 8-byte header length, the JSON header, and a file size that holds every
+    tensor the header lists; ``.bin``/``.pt``/``.pth``: a complete zip archive (``torch.save``) or
+    a legacy pickle; ``.index.json``: valid JSON whose shards exist and pass the same checks.
+
+    Args:
+        file: the weight file.
+
+    Raises:
+        ValueError: an empty, truncated or damaged file (the message names it and the fix).
+    """
+    file = Path(file)
+    fix = "Copy or download the model again (an interrupted copy leaves a short file)."
+    size = file.stat().st_size
+    if size == 0:
+        raise ValueError(f"{file} is empty (0 bytes). {fix}")
+    name = file.name
+    if name.endswith(".safetensors"):
+        with file.open("rb") as handle:
+            head = handle.read(8)
+            length = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+            if not 0 < length <= min(_MAX_HEADER, size - 8):
+                raise ValueError(
+                    f"{file} is not a complete safetensors file (its {size} bytes hold no valid header). {fix}"
+                )
+            try:
+                header = json.loads(handle.read(length))
+            except (ValueError, UnicodeDecodeError):
+                header = None
+        if not isinstance(header, dict):
+            raise ValueError(f"{file} has a damaged safetensors header (not a JSON object). {fix}")
+        ends = [
+            entry["data_offsets"][1]
+            for key, entry in header.items()
+            if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry
+        ]
+        needed = 8 + length + max(ends, default=0)
+        if size < needed:
+            raise ValueError(f"{file} is truncated: it has {size} bytes, but its header describes {needed}. {fix}")
+    elif name.endswith(".index.json"):
+        try:
+            index = json.loads(file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            index = None
+        shards = index.get("weight_map") if isinstance(index, dict) else None
+        if not isinstance(shards, dict):
+            raise ValueError(f"{file} is not a valid weight index (JSON with a 'weight_map'). {fix}")
+        for shard in sorted(set(map(str, shards.values()))):
+            if not (file.parent / shard).is_file():
+                raise ValueError(f"{file} lists the shard {shard}, which is missing from {file.parent}. {fix}")
+            check_weight_file(file.parent / shard)
+    elif file.suffix in (".bin", ".pt", ".pth"):
+        with file.open("rb") as handle:
+            head = handle.read(4)
+        if head.startswith(b"PK"):
+            if not zipfile.is_zipfile(file):
+                raise ValueError(f"{file} is a truncated or damaged PyTorch file (an incomplete zip archive). {fix}")
+        elif not head.startswith(b"\x80"):  # a legacy (pre-zip) torch.save pickle starts with the pickle protocol
+            raise ValueError(f"{file} is not a PyTorch weights file. {fix}")
+
+
+def _check_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{file} is not valid JSON ({error}); the model folder is damaged: copy or download it again."
+        ) from None
+
+
+def _check_transformer_dir(path: Path, what: str) -> None:
+    if not (path / "config.json").is_file():
+        raise ValueError(
+            f"{path} has no config.json, so it is not {what}. "
+            "Point to the folder that holds config.json and the weights (model.safetensors)."
+        )
+    _check_json(path / "config.json")
+    if not any((path / name).is_file() for name in _WEIGHT_FILES):
+        raise ValueError(
+            f"{path} has a config.json but no weights ({' or '.join(_WEIGHT_FILES)}). "
+            "Copy the weights into that folder or point to a complete model folder."
+        )
+
+
+def check_model_folder(path: str | Path) -> Path:
+    """Check a local model folder before any weights are read: its files are there and not cut off.
+
+    A saved Sentence Transformer (``modules.json``) needs every Transformer module's
+    ``config.json`` and weights, and a StaticEmbedding module's ``model.safetensors``; a plain
+    Hugging Face folder needs ``config.json`` and weights. Every weight file found is checked with
+    :func:`check_weight_file` (size and header only).
+
+    Args:
+        path: the folder.
+
+    Returns:
+        The folder.
+
+    Raises:
+        ValueError: a missing, damaged or truncated file, or a folder that is no model.
+    """
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder; pass the model folder (with config.json or modules.json).")
+    module_dirs = [folder]
+    if (folder / "modules.json").is_file():
+        modules = _check_json(folder / "modules.json")
+        if (
+            not isinstance(modules, list)
+            or not modules
+            or not all(isinstance(m, dict) and "type" in m for m in modules)
+        ):
+            raise ValueError(f"{folder / 'modules.json'} must list the modules (objects with 'path' and 'type').")
+        for module in modules:
+            kind, where = str(module["type"]), folder / str(module.get("path", ""))
+            if kind.endswith("Transformer"):
+                _check_transformer_dir(where, f"the Transformer module of the Sentence Transformer in {folder}")
+            elif kind.endswith("StaticEmbedding") and not (where / "model.safetensors").is_file():
+                raise ValueError(f"{where} lacks model.safetensors, the StaticEmbedding module's weights.")
+            if where.is_dir() and where not in module_dirs:
+                module_dirs.append(where)
+    else:
+        _check_transformer_dir(folder, "a Hugging Face model folder")
+    for directory in module_dirs:
+        for file in sorted(directory.iterdir()):
+            if file.is_file() and (file.suffix in (".safetensors", ".bin") or file.name.endswith(".index.json")):
+                check_weight_file(file)
+    return folder
+
+
 def _check_local_dir(path: Path) -> None:
     if not (path / "config.json").is_file():
         raise ValueError(
             f"{path} has no config.json, so it is not a Hugging Face model folder. "
             "Point to the folder that holds config.json and the weights (model.safetensors)."
         )
-    if not any((path / name).is_file() for name in _WEIGHT_FILES):
-        raise ValueError(
-            f"{path} has a config.json but no weights ({' or '.join(_WEIGHT_FILES)}). "
-            "Copy the weights into that folder or point to a complete model folder."
-        )
+    check_model_folder(path)
 
 
 def _in_cache(name: str) -> bool:
@@ -287,6 +422,50 @@ def _as_name_or_path(model: str | ModelChoice | None) -> str:
     return resolve_model(model).name_or_path
 
 
+def _config_of(name_or_path: str) -> dict[str, Any] | None:
+    """The model's config.json from a local folder or the local Hub cache; None when neither has it."""
+    file = Path(name_or_path).expanduser() / "config.json"
+    if not file.is_file():
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name_or_path, "config.json")
+        file = Path(cached) if isinstance(cached, str) else None
+    if file is None:
+        return None
+    config = _check_json(file)
+    return config if isinstance(config, dict) else None
+
+
+def check_max_seq_length(model: str | ModelChoice, max_seq_length: int | None, *, name: str = "max_seq_length") -> None:
+    """Refuse a token cap that is not a positive integer or exceeds the model's positions, from its config only.
+
+    A cap above the model's position embeddings makes every longer text fail inside torch, so it
+    is refused here, before any weights are read.
+
+    Args:
+        model: a :class:`ModelChoice`, a local folder or a Hub name (checked when its config.json is local).
+        max_seq_length: the cap, or None (the model's own).
+        name: the argument's name in messages (``--max-seq-length`` for the command).
+
+    Raises:
+        ValueError: not a positive integer, or more tokens than the model has positions for.
+    """
+    check_positive(name, max_seq_length, optional=True)
+    if max_seq_length is None:
+        return
+    config = _config_of(model.name_or_path if isinstance(model, ModelChoice) else str(model))
+    positions = config.get("max_position_embeddings") if config else None
+    if not isinstance(positions, int):
+        return
+    if "roberta" in str(config.get("model_type", "")):  # RoBERTa's positions start after the padding index
+        positions -= int(config.get("pad_token_id") or 1) + 1
+    if max_seq_length > positions:
+        raise ValueError(
+            f"{name} {max_seq_length} is more than this model's {positions} token positions; "
+            f"pass at most {positions} (or leave it unset for the model's own cap)."
+        )
+
+
 def build_sentence_transformer(
     model: str | ModelChoice | None = None,
     *,
@@ -311,9 +490,9 @@ def build_sentence_transformer(
 
     if not isinstance(pooling, str) or pooling not in Pooling.POOLING_MODES:
         raise ValueError(f"Unknown pooling mode {pooling!r}. Valid pooling modes are: {Pooling.POOLING_MODES}.")
-    if max_seq_length is not None and (not isinstance(max_seq_length, int) or max_seq_length <= 0):
-        raise ValueError(f"max_seq_length must be a positive integer or None, not {max_seq_length!r}.")
+    check_positive("max_seq_length", max_seq_length, optional=True)
     name_or_path = _as_name_or_path(model)
+    check_max_seq_length(name_or_path, max_seq_length)
     runtime.configure()
     transformer = Transformer(name_or_path, max_seq_length=max_seq_length)
     pooling_layer = Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)

@@ -154,6 +154,8 @@ def load_run_data(
         ValueError / TypeError: data that fits no case, another case than asked, a loss that does
             not fit, too few rows.
     """
+    if not callable(say):
+        raise TypeError(f"say must be a function that takes one line (e.g. print), not {type(say).__name__}.")
     wanted = check_run_options(
         data_source=data_source,
         schema=schema,
@@ -234,12 +236,20 @@ def check_same_run(settings: Mapping[str, Any], saved: str | Path, keys: Sequenc
         keys: the settings that fix the data and its order.
 
     Raises:
-        ValueError: the changed settings, before and now.
+        ValueError: the changed settings, before and now, or a damaged settings file.
     """
     path = Path(saved)
     if not path.is_file():
         return
-    before = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        before = None
+    if not isinstance(before, dict):
+        raise ValueError(
+            f"resume compares this run's settings with {str(path)!r}, which is damaged (not a JSON object of "
+            "settings); restore it, or start a new run in another folder."
+        )
     changed = [key for key in keys if before.get(key) != settings.get(key)]
     if changed:
         shown = ", ".join(f"{key}: {before.get(key)!r} -> {settings.get(key)!r}" for key in changed)

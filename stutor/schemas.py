@@ -12,6 +12,7 @@ Taught in: notebook 04.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +38,16 @@ def qqp_to_triplets(rows: Iterable[Mapping[str, Any]], *, all_combinations: bool
         A ``datasets.Dataset`` with ``anchor``, ``positive``, ``negative``.
 
     Raises:
+        TypeError: not rows (None, a single dict, a string).
         ValueError: a row without ``set``/``query``/``pos``/``neg``, or with an empty list.
     """
+    if type(rows).__name__ == "DataFrame":
+        rows = as_dataset(rows, "QQP_triplets data")
+    if rows is None or isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+        raise TypeError(
+            f"rows must be a Dataset, a pandas DataFrame or a list of row dicts in the QQP_triplets shape, "
+            f"not {type(rows).__name__}."
+        )
     anchors: list[str] = []
     positives: list[str] = []
     negatives: list[str] = []
@@ -66,7 +75,7 @@ def qqp_to_triplets(rows: Iterable[Mapping[str, Any]], *, all_combinations: bool
     return Dataset.from_dict({"anchor": anchors, "positive": positives, "negative": negatives})
 
 
-def parse_stsb(rows: Dataset) -> Dataset:
+def parse_stsb(rows: Dataset | Sequence[Mapping[str, Any]]) -> Dataset:
     """Check rows in the ``sentence-transformers/stsb`` schema and keep its three columns.
 
     Args:
@@ -76,8 +85,10 @@ def parse_stsb(rows: Dataset) -> Dataset:
         The same rows with exactly those columns.
 
     Raises:
+        TypeError: not rows (a ``Dataset``, a list of row dicts or a pandas DataFrame).
         ValueError: a missing column, or a score outside 0-1.
     """
+    rows = as_dataset(rows, "stsb data")
     missing = {"sentence1", "sentence2", "score"} - set(rows.column_names)
     if missing:
         raise ValueError(
@@ -120,7 +131,12 @@ class Schema:
     other_columns_are_labels: bool = False
 
     def convert(self, rows: Dataset | Sequence[Mapping[str, Any]], **options: Any) -> Dataset:
-        """Check the columns, then convert the rows into the trainer's layout."""
+        """Check the columns and options, then convert the rows into the trainer's layout."""
+        takes = [p for p in inspect.signature(self.converter).parameters if p not in ("dataset", "rows")]
+        unknown = [key for key in options if key not in takes]
+        if unknown:
+            offered = f"its options are {', '.join(takes)}" if takes else "it takes no options"
+            raise TypeError(f"The {self.name} schema has no option {unknown[0]!r}; {offered}.")
         dataset = as_dataset(rows, f"{self.name} data")
         if dataset.num_rows == 0:
             raise ValueError(f"The {self.name} data is empty (0 rows); it needs at least one row like {self.shape}.")

@@ -272,38 +272,46 @@ def read_stsb_tsv(path: str | Path) -> dict[str, list[Any]]:
         ``{"sentence1": [...], "sentence2": [...], "score": [...]}`` with scores 0-5.
 
     Raises:
+        TypeError: not a path.
         FileNotFoundError: no such file.
-        ValueError: a row with fewer than 7 columns, a non-numeric, NaN or out-of-range score,
-            or an empty file (the message names the line).
+        ValueError: a folder, text that is not UTF-8, a compressed or binary file, a row with fewer
+            than 7 columns, a non-numeric, NaN or out-of-range score, or an empty file (the message
+            names the line).
     """
-    path = Path(path)
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise TypeError(f"path must be the path of an STS-benchmark TSV file (a str or Path), not {path!r}.")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass the STS-benchmark TSV file in it (such as sts-test.csv).")
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} does not exist. Pass the path of an STS-benchmark TSV file (such as sts-test.csv "
             "from stsbenchmark.tar.gz), or use stutor.data.load_stsb() for the Hub version."
         )
     columns: dict[str, list[Any]] = {"sentence1": [], "sentence2": [], "score": []}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) < 7:
-                raise ValueError(
-                    f"{path}, line {line}: {len(row)} tab-separated columns, but an STS-benchmark row has at "
-                    "least 7 (genre, file, year, id, score, sentence1, sentence2). Is this the right file?"
-                )
-            try:
-                score = float(row[4])
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {line}: the score (column 5) is {row[4]!r}, not a number. "
-                    "Fix that row or check the column order."
-                ) from None
-            if math.isnan(score) or not 0.0 <= score <= 5.0:
-                raise ValueError(f"{path}, line {line}: score {row[4]!r} is outside 0-5; fix or remove that row.")
-            columns["score"].append(score)
-            columns["sentence1"].append(row[5])
-            columns["sentence2"].append(row[6])
+    if not path.read_bytes().strip():
+        raise ValueError(f"{path} holds no rows: pass a non-empty STS-benchmark file.")
+    reader = csv.reader(io.StringIO(_text_of(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for line, row in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 7:
+            raise ValueError(
+                f"{path}, line {line}: {len(row)} tab-separated columns, but an STS-benchmark row has at "
+                "least 7 (genre, file, year, id, score, sentence1, sentence2). Is this the right file?"
+            )
+        try:
+            score = float(row[4])
+        except ValueError:
+            raise ValueError(
+                f"{path}, line {line}: the score (column 5) is {row[4]!r}, not a number. "
+                "Fix that row or check the column order."
+            ) from None
+        if math.isnan(score) or not 0.0 <= score <= 5.0:
+            raise ValueError(f"{path}, line {line}: score {row[4]!r} is outside 0-5; fix or remove that row.")
+        columns["score"].append(score)
+        columns["sentence1"].append(row[5])
+        columns["sentence2"].append(row[6])
     if not columns["score"]:
         raise ValueError(f"{path} holds no rows: pass a non-empty STS-benchmark file.")
     return columns

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stutor import runtime
-from stutor.checks import check_positive
+from stutor.checks import check_device, check_positive, check_writable
 
 FORMAT_VERSION = 1
 DEFAULT_BATCH_SIZE = 32
@@ -94,12 +94,18 @@ def iter_lines(path: str | Path) -> Iterator[str]:
         Each line's text.
 
     Raises:
-        ValueError: a line is not valid UTF-8 (the message gives its line number).
+        ValueError: a line is not valid UTF-8, or holds NUL bytes (a binary file); the message gives its line number.
     """
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
+            if b"\x00" in raw:
+                hint = "UTF-16 text: save it as UTF-8" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "a binary file"
+                raise ValueError(
+                    f"Line {number} of {path} holds NUL bytes, so it is {hint}, not UTF-8 text with one sentence "
+                    "per line (e.g. `iconv -f UTF-16 -t UTF-8 in.txt > out.txt` for UTF-16)."
+                )
             if raw.endswith(b"\n"):
                 raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
             try:
@@ -121,9 +127,12 @@ def check_input(path: str | Path) -> Path:
         The path.
 
     Raises:
+        TypeError: not a path.
         ValueError: it does not exist or is not a file.
     """
-    file = Path(path)
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise TypeError(f"The input must be the path of a text file (a str or Path), not {path!r}.")
+    file = Path(path).expanduser()
     if not file.exists():
         raise ValueError(f"The input file {file} does not exist. Pass a text file with one sentence per line.")
     if not file.is_file():
@@ -166,21 +175,27 @@ def scan_text_file(path: str | Path, *, allow_empty_lines: bool = False) -> Text
     return TextFileInfo(file.resolve(), n_lines, stat.st_size, stat.st_mtime_ns)
 
 
-def check_output(out_path: str | Path, *, resume: bool = True) -> Path:
-    """Check an output path before any model work: ``.npy`` name, existing folder, resumable.
+def check_output(out_path: str | Path, *, resume: bool = True, input_path: str | Path | None = None) -> Path:
+    """Check an output path before any model work: ``.npy`` name, writable folder, not the input, resumable.
 
     Args:
         out_path: where the embeddings go.
         resume: whether an existing output will be resumed (else it is overwritten).
+        input_path: the input file, which the output must not be.
 
     Returns:
         The output path.
 
     Raises:
-        ValueError: not a ``.npy`` name, its folder is missing, it is a folder, or it exists
-            without a progress file while ``resume`` is true.
+        TypeError: not a path.
+        ValueError: the input file itself, not a ``.npy`` name, its folder is missing or cannot be
+            written, it is a folder, or it exists without a progress file while ``resume`` is true.
     """
-    out = Path(out_path)
+    if not isinstance(out_path, str | Path) or not str(out_path).strip():
+        raise TypeError(f"The output must be the path of a .npy file (a str or Path), not {out_path!r}.")
+    out = Path(out_path).expanduser()
+    if input_path is not None and Path(input_path).expanduser().resolve() == out.resolve():
+        raise ValueError(f"The output {out} is the input file: it would be overwritten. Choose another output path.")
     if out.suffix != ".npy":
         raise ValueError(f"The output {out} must end in .npy (it is a NumPy array file), e.g. {out.stem}.npy.")
     if not out.parent.is_dir():
@@ -189,6 +204,9 @@ def check_output(out_path: str | Path, *, resume: bool = True) -> Path:
         )
     if out.is_dir():
         raise ValueError(f"The output {out} is a folder. Pass a file name ending in .npy.")
+    check_writable(out.parent, name="The output", what=str(out))
+    if out.exists() and not os.access(out, os.W_OK):
+        raise ValueError(f"The output {out} exists and cannot be written (no permission). Choose another output path.")
     if resume and out.exists() and not progress_paths(out)[0].exists():
         raise ValueError(
             f"{out} exists but has no progress file {progress_paths(out)[0].name}, so it is not an encoding "
@@ -445,12 +463,13 @@ def encode_file(
     """
     rank, world_size = distributed_rank(rank, world_size)
     # An existing output is looked at by rank 0 only (in _prepare): the others may see it half created.
-    text_path, out_path = check_input(text_path), check_output(out_path, resume=False)
+    text_path = check_input(text_path)
+    out_path = check_output(out_path, resume=False, input_path=text_path)
     check_positive("batch_size", batch_size)
     if chunk_lines is not None:
         check_positive("chunk_lines", chunk_lines)
-    if text_path.resolve() == out_path.resolve():
-        raise ValueError("The output would overwrite the input file; choose another output path.")
+    if info is not None and not isinstance(info, TextFileInfo):
+        raise TypeError(f"info must be the TextFileInfo of scan_text_file() or None, not {type(info).__name__}.")
     _dimension(model)
     options = {"chunk_lines": chunk_lines, "resume": resume, "allow_empty_lines": allow_empty_lines, "info": info}
     if world_size == 1:
@@ -530,14 +549,19 @@ def encoder_source(model: str) -> str:
         ``"embedded"``, a resolved model folder, or a Hub name.
 
     Raises:
-        ValueError: a model that is neither (see :func:`stutor.models.resolve_model`).
+        TypeError: not a string.
+        ValueError: a model that is neither (see :func:`stutor.models.resolve_model`), or a model
+            folder whose files are missing, damaged or cut off (:func:`stutor.models.check_model_folder`).
     """
     from stutor import models
 
+    if not isinstance(model, str):
+        raise TypeError(f"model must be 'embedded', a Hub name or a model folder (a str), not {type(model).__name__}.")
     if model.strip().lower() in models.EMBEDDED_ALIASES:
         return "embedded"
     folder = Path(model).expanduser()
     if folder.is_dir() and (folder / "modules.json").is_file():
+        models.check_model_folder(folder)  # sizes and headers only: a cut-off copy is refused before loading
         return str(folder.resolve())  # a saved Sentence Transformer, e.g. one trained in the course
     choice = models.resolve_model(model, verbose=False)
     return "embedded" if choice.embedded else choice.name_or_path
@@ -552,11 +576,15 @@ def load_encoder(source: str, device: str | None = None):
 
     Returns:
         A ``SentenceTransformer``. A plain Hugging Face model gets mean pooling, as in the course.
+
+    Raises:
+        ValueError: a device this machine does not have (checked before any weights are read).
     """
     import torch
 
     from stutor import models
 
+    device = check_device("device", device)
     if device is None:
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         device = f"cuda:{local_rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
@@ -626,6 +654,22 @@ def _worker(rank: int, world_size: int, init_file: str, arguments: tuple, option
         dist.destroy_process_group()
 
 
+def check_processes(processes: int, *, name: str = "processes") -> int:
+    """Refuse a process count that is not a positive integer or exceeds this machine's CPU cores.
+
+    Raises:
+        ValueError: not a positive integer, or more processes than cores (they would only wait on each other).
+    """
+    check_positive(name, processes)
+    cores = os.cpu_count() or 1
+    if processes > cores:
+        raise ValueError(
+            f"{name} is {processes}, but this machine has {cores} CPU core(s); use at most {cores} "
+            "(more processes than cores only wait on each other)."
+        )
+    return processes
+
+
 def encode_in_processes(
     source: str,
     text_path: str | Path,
@@ -651,7 +695,7 @@ def encode_in_processes(
     import sys
     import tempfile
 
-    check_positive("processes", processes)
+    check_processes(processes)
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as folder:
         init_file = str(Path(folder) / "rendezvous")

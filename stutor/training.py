@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stutor import cases, runtime
-from stutor.checks import as_dataset, check_fraction, check_non_negative_int, check_output_dir, check_positive
+from stutor.checks import (
+    as_dataset,
+    check_fraction,
+    check_non_negative,
+    check_output_dir,
+    check_positive,
+    check_seed,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from datasets import Dataset
@@ -227,7 +234,7 @@ def _check_numbers(
     check_fraction(
         "warmup_ratio", warmup_ratio, hint=" The reference warms up over 10% of the steps: warmup_ratio=0.1."
     )
-    check_non_negative_int("seed", seed)
+    check_seed("seed", seed)
     check_positive("logging_steps", logging_steps)
     check_positive("eval_steps", eval_steps, optional=True)
     check_positive("max_steps", max_steps, optional=True)
@@ -242,15 +249,55 @@ def _check_checkpoints(save_steps: Any, resume_from_checkpoint: Any, target: Pat
             )
     if resume_from_checkpoint is None:
         return None
-    if not isinstance(resume_from_checkpoint, str | Path):
-        raise TypeError(f"resume_from_checkpoint must be a checkpoint folder path, not {resume_from_checkpoint!r}.")
-    checkpoint = Path(resume_from_checkpoint).expanduser()
-    if not checkpoint.is_dir() or not (checkpoint / "trainer_state.json").is_file():
+    return check_checkpoint(resume_from_checkpoint)
+
+
+def check_checkpoint(checkpoint: Any, *, name: str = "resume_from_checkpoint") -> Path:
+    """Check a ``checkpoint-N`` folder before resuming from it: its state file and weights are whole.
+
+    Only sizes and headers are read (:func:`stutor.models.check_weight_file`), never the weights.
+
+    Args:
+        checkpoint: the folder.
+        name: the argument's name in messages (``--resume`` for the command).
+
+    Returns:
+        The folder as a ``Path``.
+
+    Raises:
+        TypeError: not a path.
+        ValueError: no checkpoint folder, a damaged ``trainer_state.json``, or a missing, empty or
+            truncated model, optimizer or scheduler file.
+    """
+    import json
+
+    from stutor.models import check_weight_file
+
+    if not isinstance(checkpoint, str | Path):
+        raise TypeError(f"{name} must be a checkpoint folder path, not {checkpoint!r}.")
+    folder = Path(checkpoint).expanduser()
+    if not folder.is_dir() or not (folder / "trainer_state.json").is_file():
         raise ValueError(
-            f"resume_from_checkpoint {str(checkpoint)!r} is not a checkpoint folder (a checkpoint-N folder with "
+            f"{name} {str(folder)!r} is not a checkpoint folder (a checkpoint-N folder with "
             "trainer_state.json, written when save_steps is set)."
         )
-    return checkpoint
+    damaged = f"{name}: the checkpoint {str(folder)!r} is damaged (an interrupted save?)"
+    fix = "delete that folder to resume from the checkpoint before it, or start again without resuming."
+    try:
+        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        state = None
+    if not isinstance(state, dict) or not isinstance(state.get("global_step"), int):
+        raise ValueError(f"{damaged}: trainer_state.json is not valid; {fix}")
+    weights = [p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".pt", ".pth")]
+    if not any(p.suffix in (".safetensors", ".bin") and "training_args" not in p.name for p in weights):
+        raise ValueError(f"{damaged}: it holds no model weights (model.safetensors); {fix}")
+    for file in sorted(weights):
+        try:
+            check_weight_file(file)
+        except ValueError as error:
+            raise ValueError(f"{damaged}: {error} Or {fix}") from None
+    return folder
 
 
 def _distributed_cpu() -> bool:
@@ -484,8 +531,7 @@ def train(
     if not isinstance(model, SentenceTransformer):
         raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
     _check_numbers(epochs, batch_size, learning_rate, warmup_ratio, seed, eval_steps, logging_steps, max_steps)
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, Real) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a number >= 0, not {weight_decay!r}.")
+    check_non_negative("weight_decay", weight_decay, hint=" model.fit used 0.01.")
     if evaluator is not None and not isinstance(evaluator, BaseEvaluator):
         raise TypeError(
             f"evaluator must be a sentence-transformers evaluator (e.g. TripletEvaluator), not "

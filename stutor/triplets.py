@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stutor.checks import check_positive, check_texts
+from stutor.checks import as_dataset, check_positive, check_texts
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
@@ -35,7 +35,14 @@ def _as_list(values: Any) -> Any:
 
 
 def _columns(triplets: Any) -> tuple[list[str], list[str], list[str]]:
-    """Read and check the three columns of a Dataset, a dict of lists or a list of 3-item rows."""
+    """Read and check the three columns of a Dataset, a dict of lists, a list of 3-item rows or of row dicts."""
+    is_rows = (
+        isinstance(triplets, Sequence)
+        and not isinstance(triplets, str)
+        and any(isinstance(row, Mapping) for row in triplets)
+    )
+    if type(triplets).__name__ == "DataFrame" or is_rows:
+        triplets = as_dataset(triplets, "triplets")  # a pandas DataFrame, or a list of row dicts
     if isinstance(triplets, Mapping) or hasattr(triplets, "column_names"):
         names = list(triplets.column_names if hasattr(triplets, "column_names") else triplets.keys())
         missing = [c for c in COLUMNS if c not in names]
@@ -47,14 +54,17 @@ def _columns(triplets: Any) -> tuple[list[str], list[str], list[str]]:
         anchors, positives, negatives = (_as_list(triplets[c]) for c in COLUMNS)
     elif isinstance(triplets, Sequence) and not isinstance(triplets, str):
         rows = [getattr(row, "texts", row) for row in triplets]  # InputExample -> its texts
-        bad = next((i for i, row in enumerate(rows) if isinstance(row, str) or len(row) != 3), None)
+        bad = next(
+            (i for i, row in enumerate(rows) if isinstance(row, str) or not isinstance(row, Sequence) or len(row) != 3),
+            None,
+        )
         if bad is not None:
             raise ValueError(f"Triplet {bad} is {rows[bad]!r:.80}; each triplet is (anchor, positive, negative).")
         anchors, positives, negatives = ([row[k] for row in rows] for k in range(3))
     else:
         raise TypeError(
-            f"triplets must be a Dataset or dict with anchor/positive/negative columns, or a list of "
-            f"(anchor, positive, negative) rows, not {type(triplets).__name__}."
+            f"triplets must be a Dataset, a dict or a pandas DataFrame with anchor/positive/negative columns, or a "
+            f"list of (anchor, positive, negative) rows or row dicts, not {type(triplets).__name__}."
         )
     return check_triplets(anchors, positives, negatives)
 
@@ -103,8 +113,9 @@ def triplet_evaluator(triplets: Any, *, name: str = "", batch_size: int = 32) ->
     """Build a ``TripletEvaluator`` after checking its input.
 
     Args:
-        triplets: a Dataset (or dict of lists) with ``anchor``, ``positive`` and ``negative``, or a
-            list of (anchor, positive, negative) rows or ``InputExample`` triplets. Use held-out data.
+        triplets: a Dataset, dict of lists or pandas DataFrame with ``anchor``, ``positive`` and
+            ``negative`` (other columns are ignored), or a list of row dicts, of (anchor, positive,
+            negative) rows or of ``InputExample`` triplets. Use held-out data.
         name: prefix of the metric names, e.g. ``"dev"`` gives ``dev_cosine_accuracy``.
         batch_size: texts per forward pass.
 
@@ -149,6 +160,9 @@ def triplet_distances(model: Any, triplets: Any, *, batch_size: int = 64) -> tup
     """
     import torch
 
+    if not callable(getattr(model, "encode", None)):
+        raise TypeError(f"model must be a SentenceTransformer (with encode), not {type(model).__name__}.")
+    check_positive("batch_size", batch_size)
     anchors, positives, negatives = _columns(triplets)
     texts = list(dict.fromkeys(anchors + positives + negatives))
     index = {text: i for i, text in enumerate(texts)}

@@ -163,9 +163,23 @@ def test_evaluate_sts_on_bundled_pairs(st_model):
     # A trained Sentence Transformer: context (mean of the output) beats static word vectors.
     assert result.score("mean") > result.score("avg_word_embeddings") + 10
     assert result.score("sentence_transformer") == pytest.approx(result.score("mean"), abs=1e-3)
-    table = result.table()
-    assert "58.02" in table and "77.03" in table and "SBERT paper" in table
-    assert "published" not in result.table(published=False)
+    measured = result.table(published=False)
+    assert measured.startswith("Measured here on bundled") and "58.02" not in measured
+    # published: the quoted figures follow as their own table, never in a measured row
+    measured_part, quoted_part = result.table().split("\n\n")
+    assert measured_part == measured
+    assert quoted_part == evaluation.quoted_table()
+
+
+def test_quoted_table_is_labelled_with_its_source():
+    table = evaluation.quoted_table()
+    lines = table.splitlines()
+    assert lines[0] == f"Quoted, not measured here: {evaluation.SBERT_PAPER_SOURCE}"
+    assert "Table 1" in lines[0] and "Reimers & Gurevych (2019)" in lines[0]
+    assert [line.split()[-1] for line in lines[2:]] == ["58.02", "16.50", "46.35", "77.03"]
+    assert evaluation.quoted_table("cls").splitlines()[2:] == [f"{'BERT CLS-vector':<24} {16.50:>8.2f}"]
+    with pytest.raises(ValueError, match="Unknown method"):
+        evaluation.quoted_table(["glove"])
 
 
 def test_evaluate_sts_with_zero_to_one_scores(st_model):

@@ -55,7 +55,7 @@ def test_environment_variable_forces_the_choice(monkeypatch, tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "config.json").write_text("{}")
-    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")  # an empty but whole file
     monkeypatch.setenv(models.MODEL_ENV, str(folder))
     choice = models.resolve_model(verbose=False)
     assert choice.name_or_path == str(folder.resolve()) and not choice.embedded

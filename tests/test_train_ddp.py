@@ -21,7 +21,6 @@ import time
 import numpy as np
 import pytest
 
-from stutor import triplets
 from stutor.cli.train import ARGS_FILE, METRICS_FILE
 
 ROWS, BATCH, PROCESSES = 16, 4, 2  # 2 steps per rank (4 for one process alone)
@@ -30,6 +29,12 @@ PROBE_SENTENCES = (
     "What is the fastest way to learn guitar?",
     "How do I repair a flat bicycle tyre?",
     "Which programming language should a beginner learn first?",
+)
+DEV_TRIPLETS = (  # held-out (anchor, positive, negative): the run also evaluates under DDP
+    ("How can I learn guitar fast?", "What is the quickest way to learn the guitar?", "How do I fix a bike tyre?"),
+    ("Is coffee bad for you?", "Is drinking coffee unhealthy?", "Which laptop is good for students?"),
+    ("Why is the sky blue?", "What makes the sky look blue?", "Can dogs eat grapes?"),
+    ("How do I cook rice?", "What is the best way to cook rice?", "When will the train arrive?"),
 )
 # Large enough that replicas training apart would differ by far more than the tolerance below.
 LEARNING_RATE = "1e-3"
@@ -145,7 +150,8 @@ def ddp_run(tmp_path_factory, tiny_bert, launcher):
     hooks.mkdir()
     logs.mkdir()
     (hooks / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
-    triplets.group_triplets("dev", per_group=1).select(range(4)).to_json(root / "dev.jsonl")
+    dev = [dict(zip(("anchor", "positive", "negative"), row, strict=True)) for row in DEV_TRIPLETS]
+    (root / "dev.jsonl").write_text("\n".join(json.dumps(row) for row in dev) + "\n", encoding="utf-8")
     env = _env(
         report,
         PYTHONPATH=os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),

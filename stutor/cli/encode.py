@@ -78,18 +78,19 @@ def check_arguments(args: argparse.Namespace) -> dict:
         "info": the input's :class:`~stutor.streaming.TextFileInfo`, or None when not scanned here}``.
 
     Raises:
-        ValueError: what is wrong and how to fix it.
+        ValueError: what is wrong and how to fix it (numbers, ``--device``, the input, the output, the model).
     """
     checks.check_positive("--batch-size", args.batch_size)
-    checks.check_positive("--processes", args.processes)
+    streaming.check_processes(args.processes, name="--processes")
     checks.check_positive("--chunk-lines", args.chunk_lines, optional=True)
+    checks.check_device("--device", args.device)
     if args.processes > 1 and _torchrun_world() > 1:
         raise ValueError("Use either torchrun or --processes, not both.")
     streaming.check_input(args.input)
     # Under torchrun only rank 0 looks at the output and reads the input: the others start at the same
     # time and could see an output that rank 0 is creating.
     first = int(os.environ.get("RANK", "0")) == 0
-    streaming.check_output(args.output, resume=args.resume and first)
+    streaming.check_output(args.output, resume=args.resume and first, input_path=args.input)
     info = None
     if first and not (args.resume and args.output.exists()):  # a resumed run checked its input when it started
         info = streaming.scan_text_file(args.input, allow_empty_lines=args.allow_empty_lines)
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         checked = check_arguments(args)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         parser.error(str(error))
     start = time.perf_counter()
     rank = int(os.environ.get("RANK", "0"))

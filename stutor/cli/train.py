@@ -38,7 +38,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from stutor import checks, runs, schemas
+from stutor import checks, runs, schemas, training
 from stutor.runs import BUNDLED, BUNDLED_DEV, NO_EVAL
 from stutor.sources import DATA_SUFFIXES
 
@@ -69,6 +69,7 @@ def _number(parse: type, check: Callable[..., None], noun: str, **options: Any) 
 
 _positive_int = _number(int, checks.check_positive, "a positive integer")
 _non_negative_int = _number(int, checks.check_non_negative_int, "an integer >= 0")
+_seed = _number(int, checks.check_seed, "an integer from 0 to 2**32 - 1")
 _positive_float = _number(float, checks.check_positive, "a positive number", kind=Real)
 _fraction = _number(
     float,
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--warmup-ratio", type=_fraction, default=0.1, help="fraction of the steps to warm up (default %(default)s)"
     )
-    train.add_argument("--seed", type=_non_negative_int, default=12, help="seed of everything (default %(default)s)")
+    train.add_argument("--seed", type=_seed, default=12, help="seed of everything (default %(default)s)")
     train.add_argument(
         "--logging-steps", type=_positive_int, default=10, help="record the loss every N steps (default %(default)s)"
     )
@@ -199,9 +200,14 @@ def config_arguments(path: Path, parser: argparse.ArgumentParser) -> list[str]:
     """
     import yaml
 
+    if path.is_dir():
+        raise ValueError(f"config file {str(path)!r} is a folder; pass a .json or .yaml file")
     if not path.is_file():
         raise ValueError(f"config file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text ({error.reason}); save it as UTF-8") from None
     try:
         settings = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
@@ -271,6 +277,12 @@ def check_arguments(args: argparse.Namespace) -> dict[str, Any]:
         label_column=args.label_column,
     )
     output = checks.check_output_dir(args.output_dir, name="--output-dir", optional=False)
+    model_folder = Path(args.model).expanduser() if args.model else None
+    if model_folder is not None and model_folder.is_dir() and model_folder.resolve() == output.resolve():
+        raise ValueError(
+            f"--output-dir {str(output)!r} is the --model folder: the trained model would overwrite the model it "
+            "starts from; choose another --output-dir"
+        )
     checkpoint = None
     if args.resume:
         checkpoint = runs.last_checkpoint(output)
@@ -279,6 +291,7 @@ def check_arguments(args: argparse.Namespace) -> dict[str, Any]:
                 f"--resume: no checkpoint-N folder in {str(output)!r}; run without --resume first "
                 "(a checkpoint is written every --save-steps steps)"
             )
+        training.check_checkpoint(checkpoint, name="--resume")
         runs.check_same_run(_settings(args), output / ARGS_FILE, RESUME_KEYS)
     return {"case": case, "checkpoint": checkpoint, "output_dir": output}
 
@@ -313,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default ``sys.argv[1:]``).
 
     Returns:
-        The exit code: 0 on success, 2 for bad arguments or data (message on stderr).
+        The exit code: 0 on success, 2 for bad arguments or data (message on stderr), found before
+        any model weights are read; a failure during the run raises (exit code 1).
     """
     parser = build_parser()
     try:
@@ -328,12 +342,13 @@ def main(argv: list[str] | None = None) -> int:
 
         checked = check_arguments(args)
         choice = models.resolve_model(args.model, verbose=is_main)
+        models.check_max_seq_length(choice, args.max_seq_length, name="--max-seq-length")
         prepared = load_data(args, verbose=is_main)
     except (ValueError, TypeError) as error:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
-    from stutor import runtime, training, triplets
+    from stutor import runtime, triplets
 
     output_dir = checked["output_dir"]
     say(f"Data: {prepared.description}: {len(prepared.train)} training rows, {prepared.report}")
