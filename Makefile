@@ -37,8 +37,9 @@ lint: setup
 
 # pytest-xdist: TEST_WORKERS processes share the tests; a unit of work is one test file or one notebook
 # (--dist loadfile), so a notebook's cells run in order in one kernel and a module's fixtures are built once.
+# Units start in collection order, which tests/conftest.py sorts longest first (--no-loadscope-reorder).
 TEST_WORKERS ?= 2
-XDIST := -n $(TEST_WORKERS) --dist loadfile
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg
 
 unit: setup browser

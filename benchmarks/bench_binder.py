@@ -15,7 +15,8 @@ container on this machine and walks through the course in a real browser:
 2. notebooks 01..07 are opened in order in headless Chromium, each in a new tab, and run with
    Run → Run All Cells. Earlier tabs and their kernels stay open, as learners leave them. Each
    notebook ends completed (kernel idle, every code cell numbered), died (its kernel was killed:
-   "Kernel Restarting" dialog, the kernel restarting or dead, or its process replaced) or timed out.
+   "Kernel Restarting" dialog, the kernel restarting or dead, or its process replaced), error (a cell
+   raised an exception, where Run All stops) or timed out.
 3. a notebook whose first code cell printed a memory warning ("will not fit") gets the fix it
    offers, typed as a learner would: a new cell ``from stutor import memory;
    memory.shut_down_other_kernels()`` run below the warning (then deleted), then Kernel → Restart
@@ -57,7 +58,7 @@ LIMIT_BYTES = 2 * 1024**3  # Binder's memory limit for the whole container
 WARNING_TEXT = "will not fit"  # printed by a notebook's first cell when its memory need exceeds what is left
 FIX_CODE = "from stutor import memory; memory.shut_down_other_kernels()"
 DEATH_TEXTS = ("Kernel Restarting", "appears to have died")
-NOTEBOOK_TIMEOUT_S = 240
+NOTEBOOK_TIMEOUT_S = 180
 SERVER_START_S = 60
 KERNEL_START_S = 120
 POLL_S = 0.5
@@ -82,8 +83,14 @@ LAB_SETTINGS = {
     "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     "notebook-extension/tracker": {"windowingMode": "none"},
 }
-CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'))
-    .map(p => p.innerText.trim())"""
+# Per code cell: its prompt ("[3]:", "[*]:", "[ ]:") and the last exception line of its error or stderr outputs.
+CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(cell => {
+    const outputs = cell.querySelectorAll(
+        '.jp-OutputArea-output[data-mime-type*="error"], .jp-OutputArea-output[data-mime-type*="stderr"]');
+    const lines = Array.from(outputs).flatMap(o => o.innerText.split('\\n'))
+        .filter(line => /^[A-Za-z_.]*(Error|Exception|Interrupt)\\b/.test(line.trim()));
+    return [cell.querySelector('.jp-InputArea-prompt')?.innerText.trim() || '', lines.pop()?.trim() || ''];
+})"""
 KERNEL_FILE = re.compile(r"kernel-([0-9a-f-]+)\.json$")
 
 
@@ -329,18 +336,19 @@ def kernel_pids(group: MemoryGroup) -> dict[str, int]:
 
 
 @dataclass
-class Rehearsal:
-    """What counts as the memory warning and what a learner types to fix it (options, to rehearse the fix)."""
+class Options:
+    """What counts as the memory warning, what a learner types to fix it (to rehearse the fix), the timeout."""
 
     warning_text: str = WARNING_TEXT
     fix_code: str = FIX_CODE
+    timeout_s: float = NOTEBOOK_TIMEOUT_S
 
 
 @dataclass
 class Run:
     """One Run All of a notebook: how it ended and what the container held after it."""
 
-    outcome: str  # completed | died | timed out
+    outcome: str  # completed | died | error (a cell raised) | timed out
     seconds: float
     detail: str
     usage_mb: float
@@ -369,6 +377,8 @@ class Row:
             return "ok"
         if self.first.outcome == "died" and not self.warning:
             return "died without warning"
+        if self.first.outcome == "error" and self.fix is None:
+            return "a cell raised an error"
         if self.fix is None:
             return f"{self.first.outcome}, warning shown but no fix ran" if self.warning else self.first.outcome
         return f"{self.first.outcome}; after the fix: {self.fix.outcome}"
@@ -417,6 +427,7 @@ def watch(
     start: float,
     started: bool,
     names: dict[str, str],
+    timeout_s: float,
 ) -> Run:
     """Follow a Run All until the notebook completes, its kernel dies or the time runs out.
 
@@ -431,10 +442,11 @@ def watch(
     others = {kid: pid for kid, pid in pids.items() if kid != kernel_id}
     others_died: list[str] = []
     oom_before = group.oom_kills()
-    outcome, detail = "timed out", f"not complete within {NOTEBOOK_TIMEOUT_S} s"
-    where = ""
-    while time.monotonic() - start < NOTEBOOK_TIMEOUT_S:
-        prompts = page.evaluate(CELLS_JS)  # before the dialogs: after a death JupyterLab clears the queued cells
+    outcome, detail = "timed out", f"not complete within {timeout_s:.0f} s"
+    where, running = "", False  # running: this run was seen busy or with queued cells
+    while time.monotonic() - start < timeout_s:
+        cells = page.evaluate(CELLS_JS)  # before the dialogs: after a death JupyterLab clears the queued cells
+        prompts = [prompt for prompt, _ in cells]
         numbered = sum(1 for prompt in prompts if re.fullmatch(r"\[\d+\]:", prompt))
         if "[*]:" in prompts:
             where = f" (in code cell {prompts.index('[*]:') + 1} of {len(prompts)}; {numbered} had run)"
@@ -461,8 +473,17 @@ def watch(
         if started and state == "idle" and "[*]:" not in prompts and numbered >= expected_cells:
             outcome, detail = "completed", f"{numbered} code cells ran"
             break
+        running = running or state == "busy" or "[*]:" in prompts
+        if running and state == "idle" and "[*]:" not in prompts:  # Run All stopped short: a cell raised
+            ran = [n for n, prompt in enumerate(prompts, 1) if re.fullmatch(r"\[\d+\]:", prompt)]
+            last = max(ran, default=0)
+            error = (cells[last - 1][1] if last else "")[:200] or "no error text"
+            outcome, detail = "error", f"stopped after code cell {last} of {len(cells)}: {error}"
+            break
         time.sleep(POLL_S)
     seconds = time.monotonic() - start
+    if outcome == "timed out":
+        detail += f"; kernel {state}, prompts {' '.join(prompts)}"
     if outcome == "died":
         dialogs(page)
     return Run(
@@ -545,7 +566,7 @@ def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str, below: int) ->
 
 
 def run_notebook(
-    context: Any, lab: Lab, group: MemoryGroup, notebook: str, names: dict[str, str], rehearse: Rehearsal
+    context: Any, lab: Lab, group: MemoryGroup, notebook: str, names: dict[str, str], options: Options
 ) -> Row:
     """Open ``notebook`` in a new tab, Run All Cells, and (on a memory warning) apply the fix and run it again."""
     code = [c for c in json.loads((lab.folder / notebook).read_text())["cells"] if c["cell_type"] == "code"]
@@ -558,15 +579,17 @@ def run_notebook(
     group.write("memory.max_usage_in_bytes", 0)  # the peak from here on
     start = time.monotonic()
     _menu(page, "Run", "Run All Cells")
-    first = watch(page, lab, group, notebook, kernel_id, code_cells, start, started=True, names=names)
+    first = watch(
+        page, lab, group, notebook, kernel_id, code_cells, start, started=True, names=names, timeout_s=options.timeout_s
+    )
     names[kernel_id] = notebook
     setup = setup_cell(code)
     output = _cell_output(page, setup)
-    row = Row(notebook, first, rehearse.warning_text.lower() in output.lower(), setup + 1, output[:2000])
+    row = Row(notebook, first, options.warning_text.lower() in output.lower(), setup + 1, output[:2000])
     _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}.png", setup if row.warning else None)
     if row.warning:
         _wait_for_kernel(page, lab, notebook)  # after a death the server restarts the kernel
-        row.fix_output = apply_fix(page, lab, kernel_id, rehearse.fix_code, setup)[:2000]
+        row.fix_output = apply_fix(page, lab, kernel_id, options.fix_code, setup)[:2000]
         extra = len(page.evaluate(CELLS_JS)) - len(code)  # a scratch cell that could not be deleted
         old_pid = kernel_pids(group).get(kernel_id)
         group.write("memory.max_usage_in_bytes", 0)
@@ -578,7 +601,18 @@ def run_notebook(
             if kernel_pids(group).get(kernel_id) not in {None, old_pid} and state in {"idle", "busy"}:
                 break
             time.sleep(POLL_S)
-        row.fix = watch(page, lab, group, notebook, kernel_id, code_cells + extra, start, started=False, names=names)
+        row.fix = watch(
+            page,
+            lab,
+            group,
+            notebook,
+            kernel_id,
+            code_cells + extra,
+            start,
+            started=False,
+            names=names,
+            timeout_s=options.timeout_s,
+        )
         _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}_after_fix.png")
     return row
 
@@ -610,12 +644,12 @@ def _chromium() -> str:
 def _failed_row(notebook: str, group: MemoryGroup, error: Exception, start: float) -> Row:
     """A notebook the harness could not follow (the page or the server did not answer)."""
     message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-    run = Run("error", round(time.monotonic() - start, 1), message, group.mb("memory.usage_in_bytes"), 0.0, 0)
+    run = Run("harness error", round(time.monotonic() - start, 1), message, group.mb("memory.usage_in_bytes"), 0.0, 0)
     return Row(notebook, run, False, 0, "")
 
 
 def run_course(
-    group: MemoryGroup, chromium: str, only: list[str] | None, rehearse: Rehearsal, container_view: bool
+    group: MemoryGroup, chromium: str, only: list[str] | None, options: Options, container_view: bool
 ) -> tuple[list[Row], bool]:
     """Start JupyterLab in ``group`` and run the chapters one after another in Chromium."""
     from playwright.sync_api import sync_playwright
@@ -644,7 +678,7 @@ def run_course(
                     for notebook in chapters:
                         start = time.monotonic()
                         try:
-                            row = run_notebook(context, lab, group, notebook, names, rehearse)
+                            row = run_notebook(context, lab, group, notebook, names, options)
                         except Exception as error:  # record it and go on: the next notebooks still tell something
                             row = _failed_row(notebook, group, error, start)
                         rows.append(row)
@@ -671,6 +705,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebooks", nargs="*", default=None, help="only these (prefixes such as 01 05)")
     parser.add_argument("--limit-mb", type=int, default=LIMIT_BYTES // MB, help="memory limit (default 2048)")
+    parser.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT_S, help="seconds per Run All (180)")
     parser.add_argument("--container-view", action="store_true", help="show the group as a v1 container sees it")
     parser.add_argument("--warning-text", default=WARNING_TEXT, help="to rehearse the fix: text that counts as warning")
     parser.add_argument("--fix-code", default=FIX_CODE, help="to rehearse the fix: the line typed into the new cell")
@@ -690,8 +725,8 @@ def main() -> int:
         old.unlink()
     began = time.monotonic()
     try:
-        rehearse = Rehearsal(args.warning_text, args.fix_code)
-        rows, container_view = run_course(group, chromium, args.notebooks, rehearse, args.container_view)
+        options = Options(args.warning_text, args.fix_code, args.timeout)
+        rows, container_view = run_course(group, chromium, args.notebooks, options, args.container_view)
     finally:
         group.remove()
     total = time.monotonic() - began
@@ -710,7 +745,9 @@ def main() -> int:
     print(f"\n{len(rows)} notebooks in {total:.0f} s; {saved}")
     failed = [row for row in rows if not row.ok]
     if failed:
-        print(f"not within {args.limit_mb} MB: " + "; ".join(f"{Path(r.notebook).stem}: {r.verdict}" for r in failed))
+        for row in failed:
+            run = row.first if row.fix is None else row.fix
+            print(f"failed: {Path(row.notebook).stem}: {row.verdict} ({run.detail})")
         return 1
     return 0
 

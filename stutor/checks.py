@@ -3,7 +3,9 @@
 Every public function of the course checks its arguments with these helpers, so that a bad value
 gets one clear ``ValueError``/``TypeError`` naming the argument and the fix, never a traceback from
 torch, transformers or datasets. The commands in :mod:`stutor.cli` call the same helpers on their
-parsed options.
+parsed options. Numbers (counts of at most 2**63 - 1, 32-bit seeds, no NaN or inf), texts, data sets
+(:func:`as_dataset`), numbers in any array form (:func:`as_tensor`), devices and output folders each
+have one helper here.
 
 Taught in: notebook 01 (what ``encode`` accepts) and every notebook that trains or encodes.
 """
@@ -28,7 +30,8 @@ MAX_SEED = 2**32 - 1
 
 
 def _is_number(value: Any, kind: type) -> bool:
-    return not isinstance(value, bool) and isinstance(value, kind) and math.isfinite(value)
+    """A number of that kind, not a bool, and finite (an int is always finite, however large)."""
+    return not isinstance(value, bool) and isinstance(value, kind) and (isinstance(value, int) or math.isfinite(value))
 
 
 def _show(value: Any) -> str:
@@ -443,7 +446,8 @@ def as_tensor(name: str, value: Any, dims: Sequence[str], *, finite: bool = True
     if tensor.is_complex():
         raise TypeError(f"{name} holds complex numbers; pass real numbers of shape {shape}.")
     if tensor.dim() != len(dims):
-        raise ValueError(f"{name} must have shape {shape} ({len(dims)} dimensions), not {tuple(tensor.shape)}.")
+        plural = "s" if len(dims) != 1 else ""
+        raise ValueError(f"{name} must have shape {shape} ({len(dims)} dimension{plural}), not {tuple(tensor.shape)}.")
     if not tensor.is_floating_point():
         tensor = tensor.float()
     if finite and tensor.numel() and not bool(torch.isfinite(tensor).all()):

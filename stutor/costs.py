@@ -718,7 +718,7 @@ class CostEstimate:
 
 def _check_n(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_INT:
-        raise ValueError(f"n must be an integer from 2 to 2**63 - 1 (a number of sentences), not {n!r}.")
+        raise ValueError(f"n must be an integer >= 2 and at most 2**63 - 1 (a number of sentences), not {n!r}.")
     return n
 
 

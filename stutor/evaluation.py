@@ -350,12 +350,13 @@ def quoted_table(methods: Sequence[str] | str | None = None) -> str:
 
 
 def _columns(pairs: Mapping[str, Sequence[Any]] | Any) -> tuple[Sequence[str], Sequence[str], Sequence[Any]]:
-    if type(pairs).__name__ == "DataFrame" or (isinstance(pairs, Sequence) and not isinstance(pairs, str | bytes)):
+    rows = isinstance(pairs, Sequence) and not isinstance(pairs, str | bytes) and bool(pairs)
+    if type(pairs).__name__ == "DataFrame" or (rows and isinstance(pairs[0], Mapping)):
         pairs = as_dataset(pairs, "pairs")  # a list of row dicts or a pandas DataFrame
     names = getattr(pairs, "column_names", None) or (list(pairs) if isinstance(pairs, Mapping) else None)
     if names is None:
         raise TypeError(
-            f"pairs must be a datasets.Dataset, a dict of columns, a list of row dicts or a pandas DataFrame, "
+            f"pairs must be a datasets.Dataset or a dict of columns (or a list of row dicts, or a pandas DataFrame), "
             f"not {type(pairs).__name__}: "
             "use stutor.data.load_sts_pairs(), stutor.data.load_stsb() or stutor.sources.read_stsb_tsv()."
         )

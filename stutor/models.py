@@ -169,11 +169,8 @@ def check_weight_file(file: str | Path) -> None:
                 header = None
         if not isinstance(header, dict):
             raise ValueError(f"{file} has a damaged safetensors header (not a JSON object). {fix}")
-        ends = [
-            entry["data_offsets"][1]
-            for key, entry in header.items()
-            if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry
-        ]
+        offsets = [entry.get("data_offsets") for key, entry in header.items() if isinstance(entry, dict)]
+        ends = [pair[1] for pair in offsets if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], int)]
         needed = 8 + length + max(ends, default=0)
         if size < needed:
             raise ValueError(f"{file} is truncated: it has {size} bytes, but its header describes {needed}. {fix}")
@@ -202,6 +199,8 @@ def check_weight_file(file: str | Path) -> None:
 def _check_json(file: Path) -> Any:
     try:
         return json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"{file} cannot be read ({error.strerror or error}).") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ValueError(
             f"{file} is not valid JSON ({error}); the model folder is damaged: copy or download it again."
@@ -264,7 +263,10 @@ def check_model_folder(path: str | Path) -> Path:
     for directory in module_dirs:
         for file in sorted(directory.iterdir()):
             if file.is_file() and (file.suffix in (".safetensors", ".bin") or file.name.endswith(".index.json")):
-                check_weight_file(file)
+                try:
+                    check_weight_file(file)
+                except OSError as error:  # no permission, a broken network drive
+                    raise ValueError(f"{file} cannot be read ({error.strerror or error}).") from None
     return folder
 
 
@@ -428,7 +430,10 @@ def _config_of(name_or_path: str) -> dict[str, Any] | None:
     if not file.is_file():
         from huggingface_hub import try_to_load_from_cache
 
-        cached = try_to_load_from_cache(name_or_path, "config.json")
+        try:
+            cached = try_to_load_from_cache(name_or_path, "config.json")
+        except ValueError:  # not a Hub name either (huggingface_hub validates it)
+            cached = None
         file = Path(cached) if isinstance(cached, str) else None
     if file is None:
         return None

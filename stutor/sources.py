@@ -341,10 +341,12 @@ def load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None
     Returns:
         The rows, or None when the Hub cannot be reached (the caller falls back). Only a Hub
         name can give None: a local path that does not exist, a folder or a file of another
-        kind is refused (:func:`check_source`), never replaced by other data.
+        kind is refused (:func:`check_source`), never replaced by other data, and so is a Hub
+        name the Hub answers it does not have.
 
     Raises:
-        ValueError: a bad local path, or something that is neither a file nor a Hub name.
+        ValueError: a bad local path, a Hub name the Hub does not know, or something that is
+            neither a file nor a Hub name.
     """
     from datasets import load_dataset
 
@@ -354,7 +356,13 @@ def load_source(source: str | Path, hub_name: str, split: str) -> Dataset | None
     path = Path(source).expanduser()
     if path.is_file():
         return read_file(path)
-    if hub_status(str(source), repo_type="dataset") != "found":
+    status = hub_status(str(source), repo_type="dataset")
+    if status == "missing":  # the Hub answered: a typo is refused, never replaced by the bundled data
+        raise ValueError(
+            f"The Hugging Face Hub has no data set named {str(source)!r} (or it is private); check the spelling, "
+            f"e.g. {hub_name!r}."
+        )
+    if status != "found":
         return None
     return load_dataset(str(source), split=split)
 

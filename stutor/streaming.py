@@ -296,31 +296,41 @@ def _write_json(path: Path, state: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def _check_state(
-    state: dict[str, Any], model: Encoder, text_path: Path, out_path: Path, chunk_lines: int | None
-) -> None:
-    """Refuse to resume when the input, the model, the chunk size or the files do not match."""
+_STATE_KEYS = ("input_size", "input_mtime_ns", "n_lines", "chunk_lines", "dimension", "model", "probe")
+
+
+def check_saved_run(text_path: str | Path, out_path: str | Path, chunk_lines: int | None = None) -> dict[str, Any]:
+    """Check, without a model, that an output can be resumed: same input file, same chunk size, whole files.
+
+    Args:
+        text_path: the input file.
+        out_path: the ``.npy`` output, with its two progress files.
+        chunk_lines: the chunk size asked for now (None: keep the saved one).
+
+    Returns:
+        The saved progress state.
+
+    Raises:
+        ValueError: damaged progress files, an input changed since the run started, another
+            chunk size, or an output of the wrong shape; each message says how to start over.
+    """
     redo = "Pass resume=False (--no-resume) to start over."
-    if state.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{progress_paths(out_path)[0]} has an unknown format. {redo}")
-    stat = text_path.stat()
+    json_path, chunks = progress_paths(out_path)
+    try:
+        state = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = None
+    if (
+        not isinstance(state, dict)
+        or state.get("version") != FORMAT_VERSION
+        or not all(k in state for k in _STATE_KEYS)
+    ):
+        raise ValueError(f"{json_path} has an unknown format or is damaged. {redo}")
+    stat = Path(text_path).stat()
     if (stat.st_size, stat.st_mtime_ns) != (state["input_size"], state["input_mtime_ns"]):
         raise ValueError(
             f"{text_path} changed since this encoding started (size {state['input_size']} -> {stat.st_size} bytes, "
             f"or its modification time), so the rows written so far may not match its lines. {redo}"
-        )
-    dimension = _dimension(model)
-    if dimension != state["dimension"]:
-        raise ValueError(
-            f"The model gives {dimension}-dimensional embeddings but {out_path} holds {state['dimension']}-dimensional "
-            f"ones from {state['model']}. Resume with the same model, or {redo[0].lower() + redo[1:]}"
-        )
-    probe, stored = _encode(model, [PROBE_TEXT], 1)[0], np.asarray(state["probe"], dtype=np.float32)
-    cosine = float(probe @ stored / (np.linalg.norm(probe) * np.linalg.norm(stored) + 1e-12))
-    if cosine < PROBE_MIN_COSINE:
-        raise ValueError(
-            f"This model is not the one that started {out_path} ({state['model']}): its embedding of a probe sentence "
-            f"differs (cosine {cosine:.3f}). Resume with the same model, or {redo[0].lower() + redo[1:]}"
         )
     if chunk_lines is not None and chunk_lines != state["chunk_lines"]:
         raise ValueError(
@@ -328,14 +338,32 @@ def _check_state(
             f"unset (or pass {state['chunk_lines']}) to resume, or {redo[0].lower() + redo[1:]}"
         )
     n_chunks = math.ceil(state["n_lines"] / state["chunk_lines"])
-    shape = np.load(out_path, mmap_mode="r").shape
-    chunks = progress_paths(out_path)[1]
-    if (
-        shape != (state["n_lines"], dimension)
-        or not chunks.exists()
-        or np.load(chunks, mmap_mode="r").shape != (n_chunks,)
-    ):
+    try:
+        shape = np.load(out_path, mmap_mode="r").shape
+        done = np.load(chunks, mmap_mode="r").shape if chunks.exists() else None
+    except (OSError, ValueError):
+        shape = done = None
+    if shape != (state["n_lines"], state["dimension"]) or done != (n_chunks,):
         raise ValueError(f"{out_path} or its progress files are damaged (shape {shape}). {redo}")
+    return state
+
+
+def _check_state(state: dict[str, Any], model: Encoder, out_path: Path) -> None:
+    """Refuse to resume with another model than the one that started the run (its dimension and a probe)."""
+    redo = "pass resume=False (--no-resume) to start over."
+    dimension = _dimension(model)
+    if dimension != state["dimension"]:
+        raise ValueError(
+            f"The model gives {dimension}-dimensional embeddings but {out_path} holds {state['dimension']}-dimensional "
+            f"ones from {state['model']}. Resume with the same model, or {redo}"
+        )
+    probe, stored = _encode(model, [PROBE_TEXT], 1)[0], np.asarray(state["probe"], dtype=np.float32)
+    cosine = float(probe @ stored / (np.linalg.norm(probe) * np.linalg.norm(stored) + 1e-12))
+    if cosine < PROBE_MIN_COSINE:
+        raise ValueError(
+            f"This model is not the one that started {out_path} ({state['model']}): its embedding of a probe sentence "
+            f"differs (cosine {cosine:.3f}). Resume with the same model, or {redo}"
+        )
 
 
 def _prepare(
@@ -353,8 +381,8 @@ def _prepare(
     json_path, chunks_path = progress_paths(out_path)
     check_output(out_path, resume=resume)
     if resume and out_path.exists():
-        state = json.loads(json_path.read_text(encoding="utf-8"))
-        _check_state(state, model, text_path, out_path, chunk_lines)
+        state = check_saved_run(text_path, out_path, chunk_lines)
+        _check_state(state, model, out_path)
         return state
     stat = text_path.stat()
     if info is None or (info.path, info.size, info.mtime_ns) != (text_path.resolve(), stat.st_size, stat.st_mtime_ns):
@@ -406,8 +434,8 @@ def _prepare_everywhere(model: Encoder, text_path: Path, out_path: Path, rank: i
     if message[0] is not None:
         raise RuntimeError(f"Rank 0 could not prepare {out_path}: {message[0]}")
     if rank != 0:
-        state = json.loads(progress_paths(out_path)[0].read_text(encoding="utf-8"))
-        _check_state(state, model, text_path, out_path, options["chunk_lines"])
+        state = check_saved_run(text_path, out_path, options["chunk_lines"])
+        _check_state(state, model, out_path)
     return state
 
 

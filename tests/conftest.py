@@ -62,3 +62,25 @@ def tiny_bert(tmp_path_factory):
     for name in TOKENIZER_FILES:
         shutil.copy(source / name, folder / name)
     return folder
+
+
+# `make test` shares the test files and notebooks between pytest-xdist workers (--dist loadfile
+# --no-loadscope-reorder), in collection order. Starting the longest first keeps a long one from
+# starting last and leaving the other cores idle; everything else keeps its order.
+LONGEST_FIRST = (
+    "tests/test_train_ddp.py",
+    "notebooks/06_limits_classification.ipynb",
+    "tests/test_browser.py",
+    "notebooks/03_why_not_plain_bert.ipynb",
+    "notebooks/07_training_with_triplet_loss.ipynb",
+    "tests/test_streaming.py",
+    "notebooks/05_choosing_a_loss.ipynb",
+    "tests/test_train_cli.py",
+    "tests/test_bench_sts.py",
+    "notebooks/solutions/06_limits_classification_solutions.ipynb",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: cells stay in order

@@ -196,3 +196,59 @@ def test_bundled_case_bad_input():
         data.bundled_case(1, label_type="float")
     with pytest.raises(ValueError, match="Unknown split"):
         data.bundled_case(2, "validation")
+
+
+def test_near_miss_groups_meet_the_spec():
+    groups = data.load_near_miss_groups()
+    assert len(groups) >= 150
+    assert set(groups.column_names) >= {"id", "kind", "topic", "anchor", "paraphrases", "near_misses", "split"}
+    kinds = Counter(groups["kind"])
+    assert set(kinds) == set(data.NEAR_MISS_KINDS) and min(kinds.values()) >= 20
+    assert all(2 <= len(g["paraphrases"]) <= 3 and 1 <= len(g["near_misses"]) <= 2 for g in groups)
+    assert groups["id"] == [f"nm{i:03d}" for i in range(1, len(groups) + 1)]
+    texts = [t for g in groups for t in [g["anchor"], *g["paraphrases"], *g["near_misses"]]]
+    assert len(texts) == len(set(texts)), "every sentence appears once, in one group"
+    assert all(t.strip() == t and t.endswith("?") for t in texts)
+    bundled = {t for g in data.load_paraphrase_groups() for t in g["paraphrases"] + g["hard_negatives"]}
+    assert not bundled & set(texts), "no sentence is shared with the paraphrase groups"
+
+
+def test_near_miss_splits_are_disjoint_deterministic_and_hold_every_kind():
+    groups = data.load_near_miss_groups()
+    ids = {split: set(data.load_near_miss_groups(split)["id"]) for split in data.SPLITS}
+    assert not ids["train"] & ids["dev"] and not ids["train"] & ids["test"] and not ids["dev"] & ids["test"]
+    assert set().union(*ids.values()) == set(groups["id"])
+    assert len(ids["train"]) > len(ids["dev"]) > 0 and len(ids["test"]) >= 30
+    for split in data.SPLITS:
+        assert set(data.load_near_miss_groups(split)["kind"]) == set(data.NEAR_MISS_KINDS)
+    data._near_miss_groups.cache_clear()  # split again from the file: the same groups land in the same splits
+    assert {split: set(data.load_near_miss_groups(split)["id"]) for split in data.SPLITS} == ids
+    with pytest.raises(ValueError, match="Unknown split 'validation'"):
+        data.load_near_miss_groups("validation")
+
+
+def test_near_miss_triplets_pair_each_paraphrase_with_the_anchor_both_ways():
+    groups = data.load_near_miss_groups("dev")
+    triplets = data.near_miss_triplets("dev")
+    assert triplets.column_names == ["anchor", "positive", "negative"]
+    assert len(triplets) == 2 * sum(len(g["paraphrases"]) for g in groups)
+    first = groups[0]
+    assert triplets[0] == {
+        "anchor": first["anchor"],
+        "positive": first["paraphrases"][0],
+        "negative": first["near_misses"][0],
+    }
+    assert triplets[1] == {
+        "anchor": first["paraphrases"][0],
+        "positive": first["anchor"],
+        "negative": first["near_misses"][0],
+    }
+    test_groups = data.load_near_miss_groups("test")
+    one = data.near_miss_triplets("test", per_group=1)
+    assert len(one) == len(test_groups) and one["anchor"] == test_groups["anchor"]
+    train_kinds = data.load_near_miss_groups("train")["kind"]
+    with_kind = data.near_miss_triplets("train", per_group=2, with_kind=True)
+    assert with_kind.column_names == ["anchor", "positive", "negative", "kind"]
+    assert with_kind["kind"] == [kind for kind in train_kinds for _ in range(2)]
+    with pytest.raises(ValueError, match="per_group must be a positive integer"):
+        data.near_miss_triplets("dev", per_group=0)

@@ -15,7 +15,7 @@ def test_masked_mean_by_hand():
 def test_masked_mean_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="disagree"):
         layers.masked_mean_pooling(torch.zeros(2, 3, 4), torch.ones(2, 4))
-    with pytest.raises(ValueError, match="Expected token_embeddings"):
+    with pytest.raises(ValueError, match=r"token_embeddings must have shape \(batch, tokens, hidden\)"):
         layers.masked_mean_pooling(torch.zeros(2, 3), torch.ones(2, 3))
 
 
