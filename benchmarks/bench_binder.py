@@ -17,16 +17,19 @@ container on this machine and walks through the course in a real browser:
    notebook ends completed (kernel idle, every code cell numbered), died (its kernel was killed:
    "Kernel Restarting" dialog, the kernel restarting or dead, or its process replaced), error (a cell
    raised an exception, where Run All stops) or timed out.
-3. a notebook whose first code cell printed a memory warning ("will not fit") gets the fix it
-   offers, typed as a learner would: a new cell ``from stutor import memory;
+3. a notebook whose set-up cell (the first code cell that calls ``runtime.configure(``; the first
+   code cell before it may be Colab's install cell) printed the memory warning ("will not fit")
+   gets the fix it offers, typed as a learner would: a new cell ``from stutor import memory;
    memory.shut_down_other_kernels()`` run below the warning (then deleted), then Kernel → Restart
    Kernel and Run All Cells.
 
-It prints a table, writes ``benchmarks/results/binder.json`` and saves a screenshot per notebook to
-``outputs/binder/``. Exit code 0 when every notebook completed, directly or after the fix; 1 otherwise
-(a notebook that died without the warning is the failure this check exists for). Where no cgroup v1
-memory group can be made (not root, cgroup v2 only, read-only), or Chromium or Playwright is
-missing, it prints one ``skip: ...`` line and exits 0, or 1 when ``CI`` is set.
+It prints a table, writes ``benchmarks/results/binder.json`` (``outputs/binder/binder.json`` for a
+part of the course, another limit or ``--source``, or a rehearsal of the fix with ``--warning-text``
+and ``--fix-code``) and saves a screenshot per notebook to ``outputs/binder/``. Exit code 0 when
+every notebook completed, directly or after the fix; 1 otherwise (a notebook that died without the
+warning is the failure this check exists for). Where no cgroup v1 memory group can be made (not
+root, cgroup v2 only, read-only), or Chromium or Playwright is missing, it prints one ``skip: ...``
+line and exits 0, or 1 when ``CI`` is set.
 """
 
 from __future__ import annotations
@@ -225,9 +228,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _copy_notebooks(folder: Path) -> list[str]:
-    """Copy notebooks/ into ``folder`` with the chapters' outputs removed; return the chapters 01..07."""
-    shutil.copytree(NOTEBOOKS, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+def _copy_notebooks(source: Path, folder: Path) -> list[str]:
+    """Copy ``source`` (notebooks/) into ``folder`` with the chapters' outputs removed; return the chapters 01..07."""
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     chapters = sorted(path.name for path in folder.glob("0[1-7]_*.ipynb"))
     for name in chapters:
         notebook = json.loads((folder / name).read_text(encoding="utf-8"))
@@ -238,7 +241,7 @@ def _copy_notebooks(folder: Path) -> list[str]:
     return chapters
 
 
-def _lab_environment(tmp: Path) -> dict[str, str]:
+def _lab_environment(tmp: Path, limit: int) -> dict[str, str]:
     settings = tmp / "lab-settings"
     for plugin, values in LAB_SETTINGS.items():
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -253,7 +256,7 @@ def _lab_environment(tmp: Path) -> dict[str, str]:
         STUTOR_QUIET="1",
         TOKENIZERS_PARALLELISM="false",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
-        MEM_LIMIT=str(LIMIT_BYTES),  # JupyterHub's spawners (Binder's too) tell the container its limit here
+        MEM_LIMIT=str(limit),  # JupyterHub's spawners (Binder's too) tell the container its limit here
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
@@ -278,7 +281,7 @@ def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool)
     log = (tmp / "lab.log").open("w")
     process = subprocess.Popen(
         command,
-        env=_lab_environment(tmp),
+        env=_lab_environment(tmp, group.read("memory.limit_in_bytes")),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -421,7 +424,6 @@ def watch(
     page: Any,
     lab: Lab,
     group: MemoryGroup,
-    notebook: str,
     kernel_id: str,
     expected_cells: int,
     start: float,
@@ -444,6 +446,8 @@ def watch(
     oom_before = group.oom_kills()
     outcome, detail = "timed out", f"not complete within {timeout_s:.0f} s"
     where, running = "", False  # running: this run was seen busy or with queued cells
+    prompts: list[str] = []
+    state = "?"
     while time.monotonic() - start < timeout_s:
         cells = page.evaluate(CELLS_JS)  # before the dialogs: after a death JupyterLab clears the queued cells
         prompts = [prompt for prompt, _ in cells]
@@ -525,7 +529,10 @@ def _screenshot(page: Any, path: Path, focus: int | None = None) -> None:
         focus,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path))
+    try:
+        page.screenshot(path=str(path))
+    except Exception as error:  # a screenshot only helps debugging: never lose the measurement for it
+        print(f"warning: no screenshot {path.name}: {type(error).__name__}", file=sys.stderr)
 
 
 def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str, below: int) -> str:
@@ -565,6 +572,46 @@ def apply_fix(page: Any, lab: Lab, kernel_id: str, fix_code: str, below: int) ->
     return output
 
 
+def fix_and_rerun(
+    page: Any,
+    lab: Lab,
+    group: MemoryGroup,
+    notebook: str,
+    kernel_id: str,
+    code_total: int,
+    code_cells: int,
+    names: dict[str, str],
+    options: Options,
+) -> tuple[str, Run]:
+    """Run the offered fix in a new cell, then Kernel → Restart Kernel and Run All Cells; follow that run.
+
+    Returns:
+        The fix cell's output and the second run.
+    """
+    if lab.kernels().get(kernel_id, {}).get("execution_state") == "busy":  # timed out: stop it, as a learner would
+        _menu(page, "Kernel", "Interrupt Kernel")
+    _wait_for_kernel(page, lab, notebook)  # after a death the server restarts the kernel
+    setup = setup_cell(
+        [c for c in json.loads((lab.folder / notebook).read_text())["cells"] if c["cell_type"] == "code"]
+    )
+    output = apply_fix(page, lab, kernel_id, options.fix_code, setup)[:2000]
+    extra = len(page.evaluate(CELLS_JS)) - code_total  # a scratch cell that could not be deleted
+    old_pid = kernel_pids(group).get(kernel_id)
+    group.write("memory.max_usage_in_bytes", 0)
+    start = time.monotonic()
+    _menu(page, "Kernel", "Restart Kernel and Run All Cells")
+    page.locator(".jp-Dialog .jp-mod-accept").first.click()  # "Restart Kernel?" → Confirm
+    while time.monotonic() - start < KERNEL_START_S:  # the old kernel process is replaced by a fresh one
+        state = lab.kernels().get(kernel_id, {}).get("execution_state")
+        if kernel_pids(group).get(kernel_id) not in {None, old_pid} and state in {"idle", "busy"}:
+            break
+        time.sleep(POLL_S)
+    rerun = watch(
+        page, lab, group, kernel_id, code_cells + extra, start, started=False, names=names, timeout_s=options.timeout_s
+    )
+    return output, rerun
+
+
 def run_notebook(
     context: Any, lab: Lab, group: MemoryGroup, notebook: str, names: dict[str, str], options: Options
 ) -> Row:
@@ -580,7 +627,7 @@ def run_notebook(
     start = time.monotonic()
     _menu(page, "Run", "Run All Cells")
     first = watch(
-        page, lab, group, notebook, kernel_id, code_cells, start, started=True, names=names, timeout_s=options.timeout_s
+        page, lab, group, kernel_id, code_cells, start, started=True, names=names, timeout_s=options.timeout_s
     )
     names[kernel_id] = notebook
     setup = setup_cell(code)
@@ -588,31 +635,13 @@ def run_notebook(
     row = Row(notebook, first, options.warning_text.lower() in output.lower(), setup + 1, output[:2000])
     _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}.png", setup if row.warning else None)
     if row.warning:
-        _wait_for_kernel(page, lab, notebook)  # after a death the server restarts the kernel
-        row.fix_output = apply_fix(page, lab, kernel_id, options.fix_code, setup)[:2000]
-        extra = len(page.evaluate(CELLS_JS)) - len(code)  # a scratch cell that could not be deleted
-        old_pid = kernel_pids(group).get(kernel_id)
-        group.write("memory.max_usage_in_bytes", 0)
         start = time.monotonic()
-        _menu(page, "Kernel", "Restart Kernel and Run All Cells")
-        page.locator(".jp-Dialog .jp-mod-accept").first.click()  # "Restart Kernel?" → Confirm
-        while time.monotonic() - start < KERNEL_START_S:  # the old kernel process is replaced by a fresh one
-            state = lab.kernels().get(kernel_id, {}).get("execution_state")
-            if kernel_pids(group).get(kernel_id) not in {None, old_pid} and state in {"idle", "busy"}:
-                break
-            time.sleep(POLL_S)
-        row.fix = watch(
-            page,
-            lab,
-            group,
-            notebook,
-            kernel_id,
-            code_cells + extra,
-            start,
-            started=False,
-            names=names,
-            timeout_s=options.timeout_s,
-        )
+        try:
+            row.fix_output, row.fix = fix_and_rerun(
+                page, lab, group, notebook, kernel_id, len(code), code_cells, names, options
+            )
+        except Exception as error:  # keep the first run's record
+            row.fix = _failed_row(notebook, group, error, start).first
         _screenshot(page, SCREENSHOTS / f"{Path(notebook).stem}_after_fix.png")
     return row
 
@@ -649,7 +678,7 @@ def _failed_row(notebook: str, group: MemoryGroup, error: Exception, start: floa
 
 
 def run_course(
-    group: MemoryGroup, chromium: str, only: list[str] | None, options: Options, container_view: bool
+    group: MemoryGroup, chromium: str, source: Path, only: list[str] | None, options: Options, container_view: bool
 ) -> tuple[list[Row], bool]:
     """Start JupyterLab in ``group`` and run the chapters one after another in Chromium."""
     from playwright.sync_api import sync_playwright
@@ -657,7 +686,7 @@ def run_course(
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="stutor-binder-") as temp:
         tmp = Path(temp)
-        chapters = _copy_notebooks(tmp / "notebooks")
+        chapters = _copy_notebooks(source, tmp / "notebooks")
         if only:
             chapters = [name for name in chapters if any(name.startswith(prefix) for prefix in only)]
         lab = start_lab(group, tmp / "notebooks", tmp, container_view)
@@ -703,6 +732,7 @@ def _progress(row: Row) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, default=NOTEBOOKS, help="the notebook folder (notebooks/)")
     parser.add_argument("--notebooks", nargs="*", default=None, help="only these (prefixes such as 01 05)")
     parser.add_argument("--limit-mb", type=int, default=LIMIT_BYTES // MB, help="memory limit (default 2048)")
     parser.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT_S, help="seconds per Run All (180)")
@@ -723,25 +753,30 @@ def main() -> int:
 
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
-    began = time.monotonic()
+    began, load = time.monotonic(), os.getloadavg()[0]
     try:
         options = Options(args.warning_text, args.fix_code, args.timeout)
-        rows, container_view = run_course(group, chromium, args.notebooks, options, args.container_view)
+        rows, container_view = run_course(group, chromium, args.source, args.notebooks, options, args.container_view)
     finally:
         group.remove()
     total = time.monotonic() - began
 
     print()
     print_table(rows)
-    RESULTS.parent.mkdir(exist_ok=True)
+    # Only the course as committed, in Binder's 2 GB, writes benchmarks/results/; a rehearsal or a part of it does not.
+    default = args.source == NOTEBOOKS and not args.notebooks and args.limit_mb == LIMIT_BYTES // MB
+    rehearsal = (options.warning_text, options.fix_code) != (WARNING_TEXT, FIX_CODE)
+    results = RESULTS if default and not args.container_view and not rehearsal else SCREENSHOTS / "binder.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "limit_mb": args.limit_mb,
         "container_view": container_view,
         "seconds": round(total, 1),
+        "machine": {"cpus": os.cpu_count(), "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]},
         "notebooks": [{**asdict(row), "ok": row.ok, "verdict": row.verdict} for row in rows],
     }
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    saved = f"saved {RESULTS.relative_to(ROOT)}; screenshots in {SCREENSHOTS.relative_to(ROOT)}/"
+    results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    saved = f"saved {results.relative_to(ROOT)}; screenshots in {SCREENSHOTS.relative_to(ROOT)}/"
     print(f"\n{len(rows)} notebooks in {total:.0f} s; {saved}")
     failed = [row for row in rows if not row.ok]
     if failed:

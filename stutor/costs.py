@@ -95,7 +95,7 @@ REFERENCE_CLAIM = ReferenceClaim(
 
 @dataclass(frozen=True)
 class QuotedModelSize:
-    """A model's published size, quoted (not read from a config here).
+    """A model's published size, quoted (not read from a config here); notebook 03 prints it beside the configs.
 
     Attributes:
         name: the model.
@@ -642,7 +642,8 @@ def rate_per_size(timings: Sequence[Timing]) -> list[tuple[int, float]]:
     """The rate measured at each size on its own: forward passes / forward seconds.
 
     At small sizes fixed costs (the call, a part-filled batch) weigh on few passes, so the rate
-    rises with ``n`` and then levels off; only the level part says what a pass costs.
+    rises with ``n`` and then levels off; only the level part says what a pass costs. Notebook 03
+    prints it per size so that the levelling off can be seen.
 
     Args:
         timings: measurements of one architecture (cross-encoder or bi-encoder).
@@ -657,7 +658,7 @@ def rate_per_size(timings: Sequence[Timing]) -> list[tuple[int, float]]:
 
 
 def settled(timings: Sequence[Timing], *, tolerance: float = 0.2) -> list[Timing]:
-    """The largest sizes on which the rate has levelled off: the ones to fit a rate on.
+    """The largest sizes on which the rate has levelled off: the ones to fit a rate on (notebook 03).
 
     Going down from the largest size, a size is kept while its own rate lies within ``tolerance``
     (a fraction) of the largest size's rate; the first size outside ends the run. The two largest
