@@ -181,7 +181,7 @@ def write_memory_needs(rows: list[dict[str, object]]) -> None:
     NEEDS.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
-BINDER = HERE / "bench_binder.py"
+BINDER_CHECK = HERE / "bench_binder.py"
 
 
 def main() -> int:
@@ -194,7 +194,7 @@ def main() -> int:
     update_teaching(rows, machine)
     print(f"saved {RESULTS.relative_to(ROOT)}; updated the notebook tables in README.md and docs/teaching.md")
     for script in sorted(HERE.glob("bench_*.py")):
-        if script.name == BINDER.name:  # last, below: it needs memory_needs.json and its failure must not stop the rest
+        if script.name == BINDER_CHECK.name:  # last, below: it reads memory_needs.json; its failure stops nothing
             continue
         print(f"\n== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)
@@ -203,8 +203,8 @@ def main() -> int:
     over = [row["notebook"] for row in rows if row["seconds"] > MAX_SECONDS or row["peak_rss_mb"] > MAX_RSS_MB]
     if over:
         print(f"\nover the targets ({MAX_SECONDS:.0f} s, {MAX_RSS_MB:.0f} MB): {', '.join(map(str, over))}")
-    print(f"\n== {BINDER.name}: the course in JupyterLab within Binder's 2 GB", flush=True)
-    binder = subprocess.run([sys.executable, str(BINDER)], check=False).returncode
+    print(f"\n== {BINDER_CHECK.name}: the course in JupyterLab within Binder's 2 GB", flush=True)
+    binder = subprocess.run([sys.executable, str(BINDER_CHECK)], check=False).returncode
     return 1 if over or binder else 0
 
 

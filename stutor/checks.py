@@ -406,6 +406,11 @@ def check_device(name: str, device: Any, *, optional: bool = True) -> str | None
     return text
 
 
+def _is_column(value: Any) -> bool:
+    """A one-dimensional column of a data set or data frame (``dataset["label"]``, a pandas Series)."""
+    return type(value).__name__ in ("Column", "Series") and hasattr(value, "__iter__") and hasattr(value, "__len__")
+
+
 def as_tensor(name: str, value: Any, dims: Sequence[str], *, finite: bool = True) -> torch.Tensor:
     """Take a torch tensor, a numpy array or a nested list of numbers of a given shape, as a float tensor.
 
@@ -428,9 +433,9 @@ def as_tensor(name: str, value: Any, dims: Sequence[str], *, finite: bool = True
     shape = "(" + ", ".join(dims) + ")"
     if isinstance(value, torch.Tensor):
         tensor = value
-    elif isinstance(value, np.ndarray | list | tuple) and not isinstance(value, str):
+    elif isinstance(value, np.ndarray | list | tuple) or _is_column(value):
         try:
-            array = np.asarray(value)
+            array = np.asarray(list(value) if _is_column(value) else value)
         except ValueError:
             raise ValueError(f"{name} is ragged (rows of different lengths); it must have shape {shape}.") from None
         if array.dtype.kind not in "biuf":

@@ -16,6 +16,7 @@ Taught in: the first cell of every notebook; the teacher guide's "Running on Bin
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -37,7 +38,8 @@ class Room:
     Attributes:
         limit_mb: the container's limit (or the host's RAM when there is none).
         used_mb: what the container uses now (page cache that can be dropped not counted).
-        source: where the numbers come from: ``"cgroup v2"``, ``"cgroup v1"`` or ``"host"``.
+        source: where the numbers come from: ``"cgroup v2"``, ``"cgroup v1"``, ``"MEM_LIMIT"`` (the
+            variable JupyterHub sets) or ``"host"``.
     """
 
     limit_mb: float
@@ -78,7 +80,8 @@ def _host_room(meminfo: Path) -> Room:
 
 
 def room(root: str | Path = "/sys/fs/cgroup", proc: str | Path = "/proc") -> Room:
-    """Measure the memory under this process' limit: its cgroup's (v2, then v1), else the host's.
+    """Measure the memory under this process' limit: its cgroup's (v2, v1, or the container's own mounted
+    as the root), else ``MEM_LIMIT``, else the host's.
 
     Args:
         root: where the cgroup file systems are mounted (a folder of files in tests).
@@ -105,7 +108,29 @@ def room(root: str | Path = "/sys/fs/cgroup", proc: str | Path = "/proc") -> Roo
             if limit and limit.isdigit() and int(limit) < _UNLIMITED and used and used.isdigit():
                 cache = _stat(folder / "memory.stat", "total_inactive_file")
                 return Room(min(int(limit) / MB, host.limit_mb), (int(used) - cache) / MB, "cgroup v1")
+    # Inside a container the own group is often mounted as the root of the hierarchy (Docker, Kubernetes).
+    limit, used = _read(root / "memory.max"), _read(root / "memory.current")
+    if limit and limit.isdigit() and used and used.isdigit():
+        return Room(int(limit) / MB, (int(used) - _stat(root / "memory.stat", "inactive_file")) / MB, "cgroup v2")
+    limit, used = _read(root / "memory" / "memory.limit_in_bytes"), _read(root / "memory" / "memory.usage_in_bytes")
+    if limit and limit.isdigit() and int(limit) < _UNLIMITED and used and used.isdigit():
+        cache = _stat(root / "memory" / "memory.stat", "total_inactive_file")
+        return Room(min(int(limit) / MB, host.limit_mb), (int(used) - cache) / MB, "cgroup v1")
+    limit = os.environ.get("MEM_LIMIT", "").strip()  # JupyterHub's spawners (and so Binder) set it, in bytes
+    if limit.isdigit() and 0 < int(limit) < host.limit_mb * MB:
+        return Room(int(limit) / MB, _all_rss_mb(), "MEM_LIMIT")
     return host
+
+
+def _all_rss_mb() -> float:
+    """The resident memory of every process this one can see (in a container: the container's)."""
+    import psutil
+
+    total = 0
+    for process in psutil.process_iter(["memory_info"]):
+        info = process.info.get("memory_info")
+        total += info.rss if info is not None else 0
+    return total / MB
 
 
 @lru_cache(maxsize=1)
@@ -217,7 +242,7 @@ def other_kernels() -> list[Kernel]:
     return sorted(found, key=lambda k: -(k.rss_mb or 0.0))
 
 
-def shut_down_other_kernels(*, include_busy: bool = False) -> list[Kernel]:
+def shut_down_other_kernels(*, include_busy: bool = False) -> None:
     """Shut down this Jupyter server's other idle kernels (their notebooks keep their outputs).
 
     Call it yourself, in a cell, when the first cell said the notebook will not fit; nothing calls
@@ -226,14 +251,13 @@ def shut_down_other_kernels(*, include_busy: bool = False) -> list[Kernel]:
     Args:
         include_busy: also shut down kernels that are running a cell right now.
 
-    Returns:
-        The kernels shut down (printed, with the memory they held).
+    Prints each kernel shut down, with the memory it held, and the memory free afterwards.
     """
     own = _own_kernel_id()
     server = _server_of(own)
     if server is None:
         print("No other kernels found: this notebook does not run in a Jupyter server (or is alone there).")
-        return []
+        return
     stopped = []
     for kernel in other_kernels():
         if kernel.state != "idle" and not include_busy:
@@ -248,7 +272,6 @@ def shut_down_other_kernels(*, include_busy: bool = False) -> list[Kernel]:
         held = f"{kernel.rss_mb:,.0f} MB" if kernel.rss_mb is not None else "memory unknown"
         print(f"shut down the kernel of {kernel.notebook or kernel.kernel_id} ({held})")
     print(f"{len(stopped)} kernel(s) shut down; {room().free_mb:,.0f} MB free now. Run this notebook again.")
-    return stopped
 
 
 def notebook_need_mb(notebook: str) -> float | None:

@@ -122,9 +122,10 @@ def test_other_kernels_are_listed_with_their_memory_and_only_idle_ones_shut_down
         found = {k.kernel_id: k for k in memory.other_kernels()}
         assert set(found) == {"aaa", "bbb"} and found["aaa"].notebook == "aaa.ipynb"
         assert found["aaa"].rss_mb > 1 and found["bbb"].rss_mb is None
-        stopped = memory.shut_down_other_kernels()
-        assert [k.kernel_id for k in stopped] == ["aaa"] and _FakeServer.deleted == ["aaa"]
-        assert "left running (busy): bbb.ipynb" in capsys.readouterr().out
+        assert memory.shut_down_other_kernels() is None  # nothing to echo under the cell
+        out = capsys.readouterr().out
+        assert _FakeServer.deleted == ["aaa"] and "shut down the kernel of aaa.ipynb" in out
+        assert "left running (busy): bbb.ipynb" in out and "1 kernel(s) shut down" in out
     finally:
         sleeper.kill()
         server.shutdown()
@@ -132,7 +133,7 @@ def test_other_kernels_are_listed_with_their_memory_and_only_idle_ones_shut_down
 
 def test_outside_a_jupyter_server_nothing_is_listed_or_shut_down(capsys):
     assert memory.other_kernels() == []
-    assert memory.shut_down_other_kernels() == []
+    memory.shut_down_other_kernels()
     assert "does not run in a Jupyter server" in capsys.readouterr().out
 
 
@@ -152,3 +153,15 @@ def test_training_notebooks_take_the_embedded_model_when_the_reference_model_can
     monkeypatch.setenv(models.MODEL_ENV, "embedded")
     monkeypatch.setattr(memory, "room", lambda: binder)
     assert models.resolve_model(for_training=True, verbose=False).embedded  # STUTOR_MODEL still wins
+
+
+def test_a_container_sees_its_own_group_as_the_root_or_only_mem_limit(tmp_path, monkeypatch):
+    proc = _proc(tmp_path, "12:memory:/docker/abc123")  # the path does not exist inside the container
+    (tmp_path / "cg" / "memory").mkdir(parents=True)
+    (tmp_path / "cg" / "memory" / "memory.limit_in_bytes").write_text(str(2048 * MIB))
+    (tmp_path / "cg" / "memory" / "memory.usage_in_bytes").write_text(str(512 * MIB))
+    state = memory.room(tmp_path / "cg", proc)
+    assert (state.source, state.limit_mb, state.used_mb) == ("cgroup v1", 2048, 512)
+    monkeypatch.setenv("MEM_LIMIT", str(2048 * MIB))
+    state = memory.room(tmp_path / "nothing", proc)
+    assert state.source == "MEM_LIMIT" and state.limit_mb == 2048 and state.used_mb > 0
