@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stutor import cases, data, losses, schemas, sources
+from stutor import cases, data, schemas, sources
 from stutor.checks import check_non_negative_int, check_positive
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +52,8 @@ class RunData:
 
 def usable_losses() -> list[str]:
     """The losses of the course's table that need nothing but the model (no guide model)."""
+    from stutor import losses  # sentence-transformers: imported only when a loss is needed
+
     return list(dict.fromkeys(option.name for option in losses.LOSS_TABLE if not option.needs_guide))
 
 
@@ -78,7 +80,10 @@ def check_run_options(
         ValueError / TypeError: what is wrong and how to fix it.
     """
     parsed = cases.Case.parse(case) if case is not None else None
-    usable = usable_losses()
+    if loss is not None:
+        from stutor import losses
+
+        usable = usable_losses()
     if loss is not None and loss not in usable:
         why = "needs a guide model, which a run does not load" if loss in losses.LOSS_NAMES else "unknown"
         raise ValueError(f"loss {loss!r}: {why}; choose one of: {', '.join(usable)}")
@@ -198,6 +203,8 @@ def load_run_data(
         evaluation = _load_eval_triplets(eval_data, say)
     if max_train_rows is not None and max_train_rows < len(train_rows):
         train_rows, report = _subset(train_rows, report, range(max_train_rows))
+    from stutor import losses
+
     chosen = loss or losses.recommended_loss(report).name
     losses.check_loss_fits(chosen, train_rows, report=report)
     return RunData(train_rows, evaluation, report, chosen, description)
