@@ -10,7 +10,7 @@ QUIET := STUTOR_QUIET=1 TOKENIZERS_PARALLELISM=false PYDEVD_DISABLE_FILE_VALIDAT
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 
-.PHONY: setup browser lab test lint unit notebooks bench binder execute html links clean
+.PHONY: setup browser lab test lint unit notebooks bench bench-notebooks binder execute html links clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: lint browser
 
 bench: setup
 	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/run_all.py
+
+# Only the notebooks' time, peak and idle memory (and the tables and memory needs written from them).
+bench-notebooks: setup
+	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/run_all.py --notebooks-only
 
 # The course in JupyterLab in headless Chromium within Binder's 2 GB (a cgroup v1 memory group; skips without one).
 binder: setup browser
