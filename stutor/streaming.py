@@ -299,13 +299,18 @@ def _write_json(path: Path, state: dict[str, Any]) -> None:
 _STATE_KEYS = ("input_size", "input_mtime_ns", "n_lines", "chunk_lines", "dimension", "model", "probe")
 
 
-def check_saved_run(text_path: str | Path, out_path: str | Path, chunk_lines: int | None = None) -> dict[str, Any]:
+def check_saved_run(
+    text_path: str | Path, out_path: str | Path, chunk_lines: int | None = None, *, model_name: str | None = None
+) -> dict[str, Any]:
     """Check, without a model, that an output can be resumed: same input file, same chunk size, whole files.
 
     Args:
         text_path: the input file.
         out_path: the ``.npy`` output, with its two progress files.
         chunk_lines: the chunk size asked for now (None: keep the saved one).
+        model_name: the model asked for now, as the run records it (``--model``); a different name is
+            refused here, before any weights load (the same name with changed weights is caught after
+            loading, by the probe sentence).
 
     Returns:
         The saved progress state.
@@ -331,6 +336,12 @@ def check_saved_run(text_path: str | Path, out_path: str | Path, chunk_lines: in
         raise ValueError(
             f"{text_path} changed since this encoding started (size {state['input_size']} -> {stat.st_size} bytes, "
             f"or its modification time), so the rows written so far may not match its lines. {redo}"
+        )
+    if model_name is not None and model_name != state["model"]:
+        raise ValueError(
+            f"{out_path} was started with the model {state['model']!r}, not {model_name!r}: rows of two models must "
+            f"not be mixed. Resume with --model {state['model']} (model_name={state['model']!r}), or "
+            f"{redo[0].lower() + redo[1:]}"
         )
     if chunk_lines is not None and chunk_lines != state["chunk_lines"]:
         raise ValueError(

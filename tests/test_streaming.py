@@ -117,10 +117,12 @@ def test_100k_lines_equal_model_encode_and_memory_is_flat(tiny, tmp_path):
     small, big = write_lines(tmp_path / "small.txt", SMALL_LINES), write_lines(tmp_path / "big.txt", BIG_LINES)
     options = ["--model", str(folder), "--batch-size", "256", "--chunk-lines", "4096", "--no-resume"]
 
+    statuses: list[int] = []
+
     def command(text: Path, out: Path):
+        """The command, run in this process (``stutor-encode text out ...``)."""
         return lambda: statuses.append(encode.main([str(text), str(out), *options]))
 
-    statuses: list[int] = []
     command(small, tmp_path / "warm-up.npy")()  # what only a first run pays (lazy imports, caches) is paid here
     # Holding the extra 90,000 rows in memory, as encoding a list would, costs 90,000 x 384 x 4 B = 132 MB
     # (plus the lines themselves); the streamed run must stay within a fraction of that.
@@ -328,3 +330,25 @@ def test_command_interrupted_says_how_far_it_got(tiny, tmp_path, monkeypatch, ca
     monkeypatch.setattr(streaming, "_encode", real_encode)
     assert encode.main(args) == 0
     assert "300 of 300 rows written" in capsys.readouterr().out
+
+
+def test_a_resume_with_another_model_name_exits_2_before_any_model_loads(tiny, tmp_path, monkeypatch, capsys):
+    from stutor.cli import encode as command
+
+    _, folder = tiny
+    text = write_lines(tmp_path / "lines.txt", 50)
+    out = tmp_path / "lines.npy"
+    assert command.main([str(text), str(out), "--model", str(folder), "--chunk-lines", "16"]) == 0
+    json_path = streaming.progress_paths(out)[1]
+    done = np.load(json_path)
+    done[-1] = 0  # as if interrupted before the last chunk
+    np.save(json_path, done)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the resume was checked")
+
+    monkeypatch.setattr(streaming, "load_encoder", refuse)
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(text), str(out), "--model", "embedded"])
+    assert stop.value.code == 2
+    assert f"was started with the model {str(folder)!r}, not 'embedded'" in capsys.readouterr().err

@@ -93,7 +93,7 @@ def check_arguments(args: argparse.Namespace) -> dict:
     streaming.check_output(args.output, resume=args.resume and first, input_path=args.input)
     info = None
     if first and args.resume and args.output.exists():  # a resumed run checked its input when it started
-        streaming.check_saved_run(args.input, args.output, args.chunk_lines)
+        streaming.check_saved_run(args.input, args.output, args.chunk_lines, model_name=args.model)
     elif first:
         info = streaming.scan_text_file(args.input, allow_empty_lines=args.allow_empty_lines)
     return {"source": streaming.encoder_source(args.model), "info": info}
