@@ -299,6 +299,10 @@ def _write_json(path: Path, state: dict[str, Any]) -> None:
 _STATE_KEYS = ("input_size", "input_mtime_ns", "n_lines", "chunk_lines", "dimension", "model", "probe")
 
 
+def _chunk_ok(chunk_lines: int | None, state: dict[str, Any]) -> bool:
+    return chunk_lines is None or chunk_lines == state["chunk_lines"]
+
+
 def check_saved_run(
     text_path: str | Path, out_path: str | Path, chunk_lines: int | None = None, *, model_name: str | None = None
 ) -> dict[str, Any]:
@@ -337,7 +341,9 @@ def check_saved_run(
             f"{text_path} changed since this encoding started (size {state['input_size']} -> {stat.st_size} bytes, "
             f"or its modification time), so the rows written so far may not match its lines. {redo}"
         )
-    if model_name is not None and model_name != state["model"]:
+    recorded = state["model"]
+    named = recorded != "SentenceTransformer"  # a name, not the class name recorded by default
+    if model_name is not None and named and model_name != recorded and _chunk_ok(chunk_lines, state):
         raise ValueError(
             f"{out_path} was started with the model {state['model']!r}, not {model_name!r}: rows of two models must "
             f"not be mixed. Resume with --model {state['model']} (model_name={state['model']!r}), or "

@@ -142,6 +142,7 @@ def test_training_notebooks_take_the_embedded_model_when_the_reference_model_can
     monkeypatch.setattr(models, "_in_cache", lambda name: name == models.REFERENCE_MODEL)  # as if online
     binder = memory.Room(limit_mb=2048, used_mb=400, source="cgroup v1")
     monkeypatch.setattr(memory, "room", lambda: binder)
+    monkeypatch.setattr(memory, "_own_rss_mb", lambda: 300.0)  # a kernel at its first cell, not this test process
     assert models.resolve_model(verbose=False).name_or_path == models.REFERENCE_MODEL  # encoding only: fine
     choice = models.resolve_model(for_training=True)
     need = min(memory.needs()["training"]["distilroberta-base"].values())
@@ -165,3 +166,12 @@ def test_a_container_sees_its_own_group_as_the_root_or_only_mem_limit(tmp_path, 
     monkeypatch.setenv("MEM_LIMIT", str(2048 * MIB))
     state = memory.room(tmp_path / "nothing", proc)
     assert state.source == "MEM_LIMIT" and state.limit_mb == 2048 and state.used_mb > 0
+
+
+def test_quiet_mode_checks_nothing_so_committed_outputs_do_not_depend_on_the_machine(monkeypatch, capsys):
+    monkeypatch.setenv("STUTOR_QUIET", "1")
+    monkeypatch.setattr(memory, "room", lambda: memory.Room(limit_mb=1000, used_mb=990, source="host"))
+    assert memory.check_room("07_training_with_triplet_loss")
+    monkeypatch.setenv("STUTOR_QUIET", "0")
+    assert not memory.check_room("07_training_with_triplet_loss")
+    assert "will not fit" in capsys.readouterr().out
