@@ -44,7 +44,7 @@ def configure(notebook: str | None = None) -> None:
         notebook: the calling notebook's name (``"05_choosing_a_loss"``): its measured memory need
             is compared with what is left under the machine's limit, and a warning with the fix is
             printed when it will not fit (:func:`stutor.memory.check_room`); nothing is printed
-            when it fits.
+            when it fits, and nothing is checked in quiet mode.
     """
     import transformers
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
@@ -66,7 +66,7 @@ def configure(notebook: str | None = None) -> None:
     else:
         transformers.logging.enable_progress_bar()
         enable_progress_bars()
-    if notebook is not None:
+    if notebook is not None and not is_quiet():  # quiet: tests and committed outputs, no claim about this machine
         from stutor import memory
 
         memory.check_room(notebook)

@@ -169,9 +169,14 @@ def test_a_container_sees_its_own_group_as_the_root_or_only_mem_limit(tmp_path, 
 
 
 def test_quiet_mode_checks_nothing_so_committed_outputs_do_not_depend_on_the_machine(monkeypatch, capsys):
-    monkeypatch.setenv("STUTOR_QUIET", "1")
+    from stutor import runtime
+
     monkeypatch.setattr(memory, "room", lambda: memory.Room(limit_mb=1000, used_mb=990, source="host"))
-    assert memory.check_room("07_training_with_triplet_loss")
+    monkeypatch.setenv("STUTOR_QUIET", "1")
+    runtime.configure(notebook="07_training_with_triplet_loss")
+    assert capsys.readouterr().out == ""
     monkeypatch.setenv("STUTOR_QUIET", "0")
-    assert not memory.check_room("07_training_with_triplet_loss")
+    runtime.configure(notebook="07_training_with_triplet_loss")
     assert "will not fit" in capsys.readouterr().out
+    monkeypatch.setenv("STUTOR_QUIET", "1")
+    runtime.configure()
