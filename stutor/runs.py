@@ -81,15 +81,14 @@ def check_run_options(
     """
     parsed = cases.Case.parse(case) if case is not None else None
     if loss is not None:
-        from stutor import losses
+        from stutor import losses  # sentence-transformers: imported only when a loss is named
 
         usable = usable_losses()
-    if loss is not None and loss not in usable:
-        why = "needs a guide model, which a run does not load" if loss in losses.LOSS_NAMES else "unknown"
-        raise ValueError(f"loss {loss!r}: {why}; choose one of: {', '.join(usable)}")
-    if parsed is not None and loss is not None:
+        if loss not in usable:
+            why = "needs a guide model, which a run does not load" if loss in losses.LOSS_NAMES else "unknown"
+            raise ValueError(f"loss {loss!r}: {why}; choose one of: {', '.join(usable)}")
         fitting = [o.name for o in losses.LOSS_TABLE if o.case is parsed and o.name in usable]
-        if loss not in fitting:
+        if parsed is not None and loss not in fitting:
             raise ValueError(
                 f"loss {loss} does not fit case {parsed.value} ({parsed.title}); "
                 f"losses for that case: {', '.join(dict.fromkeys(fitting))}"
