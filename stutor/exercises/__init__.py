@@ -11,16 +11,16 @@ concept without giving the solution. Worked solutions live in ``notebooks/soluti
 
 Layout: :mod:`~stutor.exercises.registry` holds :class:`Feedback`, :class:`Exercise`, the
 registry and :func:`check`; :mod:`~stutor.exercises.answers` the answer checks the chapters share;
-``ch01`` ... ``ch07`` one module per notebook, whose checkers register themselves on import. What a
+``ch01`` ... ``ch09`` one module per notebook, whose checkers register themselves on import. What a
 checker needs from the notebook is read from its signature: the answer first, then the required
 needs, then the optional ones (with a default).
 
-Taught in: notebooks 01-07 (the exercise cells at the end of each).
+Taught in: notebooks 01-09 (the exercise cells at the end of each).
 """
 
 from __future__ import annotations
 
-from stutor.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07  # noqa: F401  (they register)
+from stutor.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09  # noqa: F401  (they register)
 from stutor.exercises.registry import Exercise, Feedback, check, list_exercises
 
 __all__ = ["Exercise", "Feedback", "check", "list_exercises"]

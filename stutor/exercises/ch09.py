@@ -1,0 +1,3 @@
+"""Exercises of notebook 09: semantic search, measured."""
+
+from __future__ import annotations
