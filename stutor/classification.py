@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stutor import memory
 from stutor.checks import as_tensor, check_fraction, check_positive, check_seed, to_list
-from stutor.training import release_memory
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -205,7 +205,7 @@ def fine_tune(
             losses.append(float(loss.detach()))
     model.eval()
     del optimizer, schedule
-    release_memory()
+    memory.return_freed_memory()
     return losses
 
 

@@ -21,13 +21,14 @@ Online, :func:`load_qqp_triplets` and :func:`load_stsb` fetch what the reference
 Hub is out of reach they fall back to the bundled data and print one line saying so.
 
 Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 (the four cases), 06 (topics,
-duplicate pairs) and 07 (triplets, near-miss triplets).
+duplicate pairs), 07 (triplets, near-miss triplets) and 08 (near-miss roles and retrieval).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -303,6 +304,154 @@ def near_miss_triplets(split: str | None, per_group: int | None = None, *, with_
     if not with_kind:
         del rows["kind"]
     return Dataset.from_dict(rows)
+
+
+def near_miss_roles(split: str | None = None) -> dict[str, tuple[str, str]]:
+    """Every text of the near-miss groups of one split, with its group and its role in the group.
+
+    The groups say which texts are true paraphrases of each other (the anchor and its rewordings,
+    one group) and which are not (the near misses, and every text of another group): the truth a
+    mined "negative" is checked against.
+
+    Taught in: notebook 08.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
+
+    Returns:
+        ``{text: (group id, role)}`` with role ``"anchor"``, ``"paraphrase"`` or ``"near miss"``.
+
+    Raises:
+        ValueError: an unknown split.
+    """
+    roles: dict[str, tuple[str, str]] = {}
+    for group in _near_miss_groups_of(split):
+        roles[group["anchor"]] = (group["id"], "anchor")
+        roles |= {text: (group["id"], "paraphrase") for text in group["paraphrases"]}
+        roles |= {text: (group["id"], "near miss") for text in group["near_misses"]}
+    return roles
+
+
+def near_miss_retrieval(split: str | None) -> tuple[dict[str, str], dict[str, str], dict[str, set[str]]]:
+    """A retrieval task from the near-miss groups of one split, for ``InformationRetrievalEvaluator``.
+
+    The queries are the groups' anchor questions; the corpus holds every other text of the split's
+    groups (the rewordings and the near misses, not the anchors, which would find themselves); a
+    query's relevant documents are its own rewordings. Each near miss shares almost every word with
+    its anchor, so a model that matches words ranks it first.
+
+    Taught in: notebook 08.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every group.
+
+    Returns:
+        ``(queries, corpus, relevant_docs)``: ``{query id: question}``, ``{document id: text}`` and
+        ``{query id: {document id, ...}}``, in the order ``InformationRetrievalEvaluator`` takes them.
+        Ids are ``"<group id>"`` for a query and ``"<group id>-p<i>"`` / ``"<group id>-n<i>"`` for
+        a rewording / a near miss.
+
+    Raises:
+        ValueError: an unknown split.
+    """
+    queries: dict[str, str] = {}
+    corpus: dict[str, str] = {}
+    relevant: dict[str, set[str]] = {}
+    for group in _near_miss_groups_of(split):
+        gid = group["id"]
+        queries[gid] = group["anchor"]
+        rewordings = {f"{gid}-p{i}": text for i, text in enumerate(group["paraphrases"])}
+        corpus |= rewordings
+        corpus |= {f"{gid}-n{i}": text for i, text in enumerate(group["near_misses"])}
+        relevant[gid] = set(rewordings)
+    return queries, corpus, relevant
+
+
+@dataclass(frozen=True)
+class SearchSet:
+    """One split of the bundled search set, in the layout ``InformationRetrievalEvaluator`` takes.
+
+    ``corpus`` (passage id -> text) always holds every passage, whatever the split, so a search
+    ranks the test questions against the whole corpus, near misses included. ``queries`` (query id
+    -> question) holds the split's questions, ``relevant`` (query id -> {passage id}) their answers
+    and ``topics`` (passage id -> topic) the topic of every passage.
+
+    Taught in: notebook 09.
+    """
+
+    corpus: dict[str, str]
+    queries: dict[str, str]
+    relevant: dict[str, set[str]]
+    topics: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def _search_set() -> dict[str, Any]:
+    return json.loads(_resource("search_passages.json").read_text(encoding="utf-8"))
+
+
+def _search_queries(split: str | None) -> list[dict[str, str]]:
+    check_choice("split", split, SPLITS, allow_none=True)
+    return [query for query in _search_set()["queries"] if split is None or query["split"] == split]
+
+
+def load_search_set(split: str | None = None) -> SearchSet:
+    """Load the bundled asymmetric search set: short questions against answer passages.
+
+    The corpus holds a few hundred passages (35-80 words) on a dozen everyday and technical topics,
+    several per topic close to each other (soft- vs hard-boiled eggs, Celsius to Fahrenheit vs
+    back), and each question has exactly one relevant passage. Questions are split by passage (all
+    questions of a passage in one split), about 50/15/35 train/dev/test within each topic, by the
+    fixed rule written in the file's ``description``.
+
+    Example::
+
+        search = load_search_set("test")
+        evaluator = InformationRetrievalEvaluator(search.queries, search.corpus, search.relevant)
+
+    Taught in: notebook 09.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every question.
+
+    Returns:
+        A :class:`SearchSet`; its dictionaries are new on each call, so changing them is safe.
+
+    Raises:
+        ValueError: an unknown split.
+    """
+    queries = _search_queries(split)
+    passages = _search_set()["passages"]
+    return SearchSet(
+        corpus={passage["id"]: passage["text"] for passage in passages},
+        queries={query["id"]: query["text"] for query in queries},
+        relevant={query["id"]: {query["passage"]} for query in queries},
+        topics={passage["id"]: passage["topic"] for passage in passages},
+    )
+
+
+def search_pairs(split: str | None) -> Dataset:
+    """(question, answer passage) pairs of one split of the search set, to train a bi- or cross-encoder.
+
+    One row per question, in the file's order; a passage with two questions appears in two rows.
+    With ``MultipleNegativesRankingLoss`` the other passages of a batch serve as negatives.
+
+    Taught in: notebook 09.
+
+    Args:
+        split: ``"train"``, ``"dev"``, ``"test"`` or None for every question.
+
+    Returns:
+        A ``datasets.Dataset`` with ``anchor`` (the question) and ``positive`` (the passage text).
+
+    Raises:
+        ValueError: an unknown split.
+    """
+    queries = _search_queries(split)
+    text_of = {passage["id"]: passage["text"] for passage in _search_set()["passages"]}
+    return Dataset.from_dict(
+        {"anchor": [query["text"] for query in queries], "positive": [text_of[query["passage"]] for query in queries]}
+    )
 
 
 def load_sts_pairs() -> Dataset:

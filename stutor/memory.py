@@ -10,13 +10,22 @@ and offers :func:`shut_down_other_kernels`. Nothing is shut down unless the lear
 :func:`training_room` tells :func:`stutor.models.resolve_model` whether training a model fits,
 from the course's own training-memory benchmark (``benchmarks/bench_memory.py``).
 
+:func:`release` drops what a section no longer needs (a model, a trainer) and hands the freed
+memory back to the operating system, so that a finished notebook's kernel holds less while it
+waits; :func:`return_freed_memory` is the second half of it, for library code, and
+:func:`return_memory_promptly` (called by :func:`stutor.runtime.configure`) makes the C library
+return large freed blocks at once.
+
 Taught in: the first cell of every notebook; the teacher guide's "Running on Binder" section.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -148,6 +157,85 @@ def _own_rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / MB
+
+
+def return_freed_memory() -> None:
+    """Collect reference cycles and hand freed heap pages back to the operating system.
+
+    A trainer keeps its optimizer state in reference cycles, which only the cyclic garbage
+    collector frees; on Linux (glibc), ``malloc_trim`` then returns the freed pages, so that the
+    kernel's resident memory falls instead of staying at its peak.
+    """
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # pragma: no cover - another C library
+            pass
+
+
+# glibc's mallopt parameters: blocks above the threshold get their own mapping, returned on free.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_PROMPT_RETURN_BYTES = 1 << 20
+
+
+def return_memory_promptly() -> bool:
+    """Ask the C library to hand freed memory back to the operating system at once (glibc only).
+
+    By default glibc raises its mapping threshold after the first large free, so later tensors of a
+    few megabytes land on the heap and stay there: a kernel's resident memory then sits at its peak
+    long after a section is done. Fixing the thresholds at 1 MB gives every larger block its own
+    mapping, returned when it is freed. Returns whether the setting took effect.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, _PROMPT_RETURN_BYTES)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, _PROMPT_RETURN_BYTES)
+        )
+    except (OSError, AttributeError):  # pragma: no cover - another C library
+        return False
+
+
+def release(namespace: dict[str, Any], *names: str, verbose: bool = True) -> float:
+    """Delete ``names`` from ``namespace`` (a notebook passes ``globals()``) and free their memory.
+
+    For what costs nothing to re-create (a model loaded from disk, a finished trainer): a
+    notebook calls it at the end of the section that used them. Checks every name before deleting
+    any, so that a typo deletes nothing.
+
+    Args:
+        namespace: where the names live, e.g. ``globals()``.
+        *names: the variables to drop.
+        verbose: print one line with the kernel's memory before and after.
+
+    Returns:
+        The megabytes the kernel's resident memory fell by (0 when it did not fall).
+
+    Taught in: notebooks 01, 02, 03, 05 and 07 (the end of a section that loaded a model).
+    """
+    if not isinstance(namespace, dict):
+        raise TypeError(f"namespace must be a dict such as globals(), not {type(namespace).__name__}")
+    if not names:
+        raise ValueError("name at least one variable to release, e.g. release(globals(), 'model')")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"names are variable names as strings, e.g. 'model', not {type(name).__name__}")
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise ValueError(
+            f"not defined here: {', '.join(missing)} (nothing was released); check the spelling, "
+            "or whether an earlier cell released it already"
+        )
+    before = _own_rss_mb()
+    for name in names:
+        del namespace[name]
+    return_freed_memory()
+    after = _own_rss_mb()
+    if verbose:
+        print(f"released {', '.join(names)}: this kernel holds {after:,.0f} MB (was {before:,.0f} MB)")
+    return max(0.0, before - after)
 
 
 @dataclass(frozen=True)

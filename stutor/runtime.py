@@ -37,7 +37,9 @@ def show_progress() -> bool:
 def configure(notebook: str | None = None) -> None:
     """Set up library logging once: errors only, progress bars only when not quiet; check the memory.
 
-    Safe to call many times. The "some weights were not used" chatter of ``transformers`` is
+    Safe to call many times. Freed memory goes back to the system at once
+    (:func:`stutor.memory.return_memory_promptly`), so a finished section does not keep its peak.
+    The "some weights were not used" chatter of ``transformers`` is
     hidden in every mode: the course explains those cases in prose instead.
 
     Args:
@@ -48,6 +50,10 @@ def configure(notebook: str | None = None) -> None:
     """
     import transformers
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+
+    from stutor import memory
+
+    memory.return_memory_promptly()
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
@@ -67,6 +73,4 @@ def configure(notebook: str | None = None) -> None:
         transformers.logging.enable_progress_bar()
         enable_progress_bars()
     if notebook is not None and not is_quiet():  # quiet: tests and committed outputs, no claim about this machine
-        from stutor import memory
-
         memory.check_room(notebook)

@@ -17,12 +17,9 @@ Taught in: notebook 07.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
-import gc
 import io
 import os
-import sys
 import tempfile
 import time
 import warnings
@@ -32,7 +29,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stutor import cases, runtime
+from stutor import cases, memory, runtime
 from stutor.checks import (
     as_dataset,
     check_fraction,
@@ -387,21 +384,6 @@ def quiet() -> Iterator[None]:
             model_card.tqdm = bar
 
 
-def release_memory() -> None:
-    """Free what the last trainer held (optimizer state, gradients) and hand it back to the OS.
-
-    The trainer keeps its optimizer state in reference cycles, which only the cyclic garbage
-    collector frees; on Linux, ``malloc_trim`` then returns the freed heap pages, so that several
-    trainings in one notebook do not add up in memory.
-    """
-    gc.collect()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # pragma: no cover - another C library
-            pass
-
-
 def _main_process_saves(trainer: Any) -> None:
     """Let only the main process write the model and checkpoints.
 
@@ -603,6 +585,6 @@ def train(
     finally:
         card.local_files_only = local_only
         trainer = None
-        release_memory()
+        memory.return_freed_memory()
     history.seconds = time.perf_counter() - start
     return history

@@ -180,3 +180,32 @@ def test_quiet_mode_checks_nothing_so_committed_outputs_do_not_depend_on_the_mac
     assert "will not fit" in capsys.readouterr().out
     monkeypatch.setenv("STUTOR_QUIET", "1")
     runtime.configure()
+
+
+def test_release_deletes_the_names_and_reports_the_fall(capsys):
+    namespace = {"model": bytearray(64 * 1024 * 1024), "kept": 1}
+    freed = memory.release(namespace, "model")
+    assert "model" not in namespace and namespace == {"kept": 1}
+    assert freed >= 0
+    assert "released model: this kernel holds" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("namespace", "names", "error", "words"),
+    [
+        ([], ("model",), TypeError, "globals()"),
+        ({"model": 1}, (), ValueError, "at least one"),
+        ({"model": 1}, (3,), TypeError, "as strings"),
+        ({"model": 1}, ("model", "modle"), ValueError, "modle"),
+    ],
+)
+def test_release_checks_everything_before_deleting(namespace, names, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        memory.release(namespace, *names, verbose=False)
+    if isinstance(namespace, dict):
+        assert "model" in namespace  # a typo deletes nothing
+
+
+def test_return_memory_promptly_takes_effect_on_linux():
+    took = memory.return_memory_promptly()
+    assert took is sys.platform.startswith("linux")
