@@ -12,7 +12,7 @@ container on this machine and walks through the course in a real browser:
    Docker and Kubernetes show it to a container on cgroup v1 (``/proc/self/cgroup`` then names a
    path that does not exist inside). The notebooks are a temporary copy of ``notebooks/`` with their
    outputs removed: the committed files are never touched.
-2. notebooks 01..07 are opened in order in headless Chromium, each in a new tab, and run with
+2. the chapters (01, 02, ...) are opened in order in headless Chromium, each in a new tab, and run with
    Run → Run All Cells. Earlier tabs and their kernels stay open, as learners leave them. Each
    notebook ends completed (kernel idle, every code cell numbered), died (its kernel was killed:
    "Kernel Restarting" dialog, the kernel restarting or dead, or its process replaced), error (a cell
@@ -41,7 +41,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,8 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lab_browser import CHROMIUM_FLAGS, copy_without_outputs, free_port, lab_command, lab_environment, wait_for_server
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -66,26 +67,6 @@ SERVER_START_S = 60
 KERNEL_START_S = 120
 POLL_S = 0.5
 MB = 1024**2
-# The same Chromium flags and JupyterLab settings as tests/test_browser.py.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    # Background tabs must keep their websocket and timers alive: learners' earlier tabs stay connected.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
-LAB_SETTINGS = {
-    "docmanager-extension/plugin": {"autosave": False},
-    "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    "notebook-extension/tracker": {"windowingMode": "none"},
-}
 # Per code cell: its prompt ("[3]:", "[*]:", "[ ]:") and the last exception line of its error or stderr outputs.
 CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(cell => {
     const outputs = cell.querySelectorAll(
@@ -222,46 +203,13 @@ class Lab:
         return {kernel["id"]: kernel for kernel in self.api("/api/kernels")}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _copy_notebooks(source: Path, folder: Path) -> list[str]:
-    """Copy ``source`` (notebooks/) into ``folder`` with the chapters' outputs removed; return the chapters 01..07."""
+    """Copy ``source`` (notebooks/) into ``folder``, the chapters' outputs removed; return the chapters in order."""
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    chapters = sorted(path.name for path in folder.glob("0[1-7]_*.ipynb"))
+    chapters = sorted(path.name for path in folder.glob("[0-9][0-9]_*.ipynb"))
     for name in chapters:
-        notebook = json.loads((folder / name).read_text(encoding="utf-8"))
-        for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
-                cell["outputs"], cell["execution_count"] = [], None
-        (folder / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+        copy_without_outputs(folder / name, folder / name)
     return chapters
-
-
-def _lab_environment(tmp: Path, limit: int) -> dict[str, str]:
-    settings = tmp / "lab-settings"
-    for plugin, values in LAB_SETTINGS.items():
-        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values), encoding="utf-8")
-    env = dict(os.environ)
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        HF_HUB_DISABLE_TELEMETRY="1",
-        STUTOR_QUIET="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-        MEM_LIMIT=str(limit),  # JupyterHub's spawners (Binder's too) tell the container its limit here
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-    )
-    return env
 
 
 def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool) -> Lab:
@@ -270,10 +218,8 @@ def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool)
     Args:
         container_view: bind-mount the group on /sys/fs/cgroup/memory in a private mount namespace.
     """
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1"]
-    command += [f"--ServerApp.token={token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={folder}"]
-    command += ["--allow-root"] if os.geteuid() == 0 else []
+    port, token = free_port(), secrets.token_hex(16)
+    command = lab_command(port, token, folder)
     unshare = shutil.which("unshare")
     if container_view and unshare:  # a private mount namespace in which the group is /sys/fs/cgroup/memory
         script = f'mount --bind "$0" {CGROUP_MOUNT} || echo "binder: no container view of the cgroup" >&2; exec "$@"'
@@ -281,26 +227,15 @@ def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool)
     log = (tmp / "lab.log").open("w")
     process = subprocess.Popen(
         command,
-        env=_lab_environment(tmp, group.read("memory.limit_in_bytes")),
+        # JupyterHub's spawners (Binder's too) tell the container its limit in MEM_LIMIT
+        env=lab_environment(tmp, MEM_LIMIT=str(group.read("memory.limit_in_bytes"))),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=group.enter,  # nothing else runs threads yet; the server must start inside
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with code {process.returncode}: {(tmp / 'lab.log').read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"JupyterLab did not answer on port {port} within {SERVER_START_S} s")
-        time.sleep(POLL_S)
+    wait_for_server(process, url, token, SERVER_START_S, log=tmp / "lab.log")
     if process.pid not in group.pids():
         raise RuntimeError(f"the JupyterLab server (pid {process.pid}) is not in {group.path}")
     mounts = Path(f"/proc/{process.pid}/mountinfo").read_text().splitlines()

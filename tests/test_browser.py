@@ -10,14 +10,13 @@ can); without it the test skips, except in CI (``CI=true``), where it fails.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +24,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# JupyterLab and Chromium started as make binder starts them (benchmarks/lab_browser.py, a script folder).
+_SPEC = importlib.util.spec_from_file_location("lab_browser", ROOT / "benchmarks" / "lab_browser.py")
+browser = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(browser)
 NOTEBOOK = "01_sentence_transformer_anatomy.ipynb"
 SCREENSHOT = ROOT / "outputs" / "browser" / "01_sentence_transformer_anatomy.png"
 # Text that only a successful run of notebook 01 prints (its outputs were cleared first).
@@ -35,22 +38,6 @@ EXPECTED = [
     "identical: True",
     "mean similarity among paraphrases",
 ]
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-# JupyterLab user settings for the run: never write the file, no news pop-up, every cell in the DOM.
-LAB_SETTINGS = {
-    "docmanager-extension/plugin": {"autosave": False},
-    "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    "notebook-extension/tracker": {"windowingMode": "none"},
-}
 SERVER_START_S = 40
 RUN_ALL_S = 60
 
@@ -70,70 +57,23 @@ def _chromium() -> str:
     raise AssertionError("unreachable")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _notebook_without_outputs(folder: Path) -> None:
-    notebook = json.loads((ROOT / "notebooks" / NOTEBOOK).read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
-
-
-def _lab_environment(tmp: Path) -> dict[str, str]:
-    settings = tmp / "lab-settings"
-    for plugin, values in LAB_SETTINGS.items():
-        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values), encoding="utf-8")
-    env = dict(os.environ)
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        STUTOR_QUIET="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-    )
-    return env
-
-
-def _wait_for_server(process: subprocess.Popen, port: int, token: str) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"JupyterLab exited with code {process.returncode} before it answered")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"JupyterLab did not answer on port {port} within {SERVER_START_S} s")
-
-
 @pytest.fixture()
 def lab(tmp_path):
     """A JupyterLab server on a free port, serving a folder with notebook 01 (outputs removed)."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    _notebook_without_outputs(folder)
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1"]
-    command += [f"--ServerApp.token={token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={folder}"]
-    command += ["--allow-root"] if os.geteuid() == 0 else []
+    browser.copy_without_outputs(ROOT / "notebooks" / NOTEBOOK, folder / NOTEBOOK)
+    port, token = browser.free_port(), secrets.token_hex(16)
     log = (tmp_path / "lab.log").open("w")
     process = subprocess.Popen(
-        command, env=_lab_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        browser.lab_command(port, token, folder),
+        env=browser.lab_environment(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
-        _wait_for_server(process, port, token)
+        browser.wait_for_server(process, f"http://127.0.0.1:{port}", token, SERVER_START_S, log=tmp_path / "lab.log")
         yield f"http://127.0.0.1:{port}", token, tmp_path
     finally:
         if process.poll() is None:
@@ -188,7 +128,7 @@ def test_notebook_01_runs_in_jupyterlab_in_a_real_browser(lab):
             str(tmp / "chromium-profile"),  # a fresh user-data directory
             executable_path=chromium,
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=browser.CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 1600},
         )
         try:
