@@ -3,12 +3,15 @@
 Three ways to use the same pretrained transformer on labelled data:
 
 - *frozen embeddings + a linear classifier*: encode once, fit scikit-learn's logistic regression;
-- *a fine-tuned classifier*: ``AutoModelForSequenceClassification``, every weight trained on the labels;
+- *fine-tuned embeddings + the same linear classifier* (the SetFit recipe): the bi-encoder is first
+  trained with a contrastive loss on the labels (same class close, other classes apart);
+- *a fine-tuned classifier*: ``AutoModelForSequenceClassification``, trained on the labels;
 - for pairs, a *cross-encoder* (one transformer reads both texts, one output) against a
   *bi-encoder* (each text embedded alone, cosine similarity, a threshold).
 
-This module holds a small, seeded PyTorch fine-tuning loop for the sequence-classification models
-and the threshold search of the bi-encoder; the data (bundled topics and duplicate pairs, split by
+This module holds a small, seeded PyTorch fine-tuning loop for the sequence-classification models,
+partial freezing (of those models and of a Sentence Transformer or Cross Encoder alike) and the
+threshold search of the bi-encoder; the data (bundled topics and duplicate pairs, split by
 paraphrase group) comes from :func:`stutor.data.topic_sentences` and :func:`stutor.data.duplicate_pairs`.
 
 Taught in: notebook 06.
@@ -80,27 +83,44 @@ def _batches(items: list[Any], tokenizer: Any, batch_size: int, max_length: int)
             yield start, tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
 
 
+def _hugging_face_model(model: Any) -> Any:
+    """The Hugging Face model inside a Sentence Transformer or Cross Encoder (its first module); else ``model``."""
+    from torch import nn
+
+    if isinstance(model, nn.Sequential) and len(model) and hasattr(model[0], "auto_model"):
+        return model[0].auto_model
+    return model
+
+
 def freeze_lower_layers(model: Any, trainable_layers: int = 2) -> int:
     """Freeze the embeddings and all but the top ``trainable_layers`` transformer layers.
 
     Partial fine-tuning: the head and the top layers learn, the rest keeps its pretrained weights.
     It costs less time and memory per step than training every weight (no gradients below).
+    Taught in: notebook 06, where the fine-tuned classifier and the SetFit-style bi-encoder train
+    the same top layers.
 
     Args:
-        model: an ``AutoModelForSequenceClassification`` of a BERT-like model (BERT, RoBERTa,
-            DistilBERT, ...).
+        model: an ``AutoModelForSequenceClassification`` or ``AutoModel`` of a BERT-like model
+            (BERT, RoBERTa, DistilBERT, ...), or a ``SentenceTransformer`` / ``CrossEncoder``
+            whose first module holds one (its ``auto_model``).
         trainable_layers: how many of the top transformer layers stay trainable (0 = head only).
 
     Returns:
-        The number of parameters that remain trainable.
+        The number of parameters that remain trainable (in the whole ``model``).
 
     Raises:
+        TypeError: something that holds no Hugging Face model.
         ValueError: a negative or too large ``trainable_layers``, or a model without the usual
             ``embeddings`` and layer list.
     """
+    whole, model = model, _hugging_face_model(model)
     base = getattr(model, "base_model", None)
     if base is None:
-        raise TypeError(f"model must be a transformers AutoModelForSequenceClassification, not {type(model).__name__}.")
+        raise TypeError(
+            f"model must be a transformers AutoModelForSequenceClassification, or a SentenceTransformer or "
+            f"CrossEncoder, not {type(model).__name__}."
+        )
     container = getattr(base, "encoder", None) or getattr(base, "transformer", None)
     layers = getattr(container, "layer", None)
     if layers is None or not hasattr(base, "embeddings"):
@@ -115,7 +135,7 @@ def freeze_lower_layers(model: Any, trainable_layers: int = 2) -> int:
     for module in frozen:
         for parameter in module.parameters():
             parameter.requires_grad = False
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return sum(p.numel() for p in whole.parameters() if p.requires_grad)
 
 
 def fine_tune(

@@ -5,7 +5,8 @@ comparison is paired: :func:`compare` takes one score per item for each side (1/
 triplet or prediction, or a per-query rank metric such as reciprocal rank) and returns a
 :class:`Comparison` with
 
-- a paired bootstrap interval for the difference of the means (resampling items, seeded), and
+- a paired bootstrap interval for the difference of the means (resampling items, seeded; or, with
+  ``groups=``, resampling whole groups of correlated items, such as the rewordings of one question), and
 - for 0/1 scores, the exact McNemar test: how many items B fixed and broke, and the two-sided
   binomial p-value of that split.
 
@@ -42,6 +43,20 @@ def _scores(values: Any, name: str) -> np.ndarray:
     return array
 
 
+def _group_ids(groups: Any, n: int) -> np.ndarray:
+    """Group labels (any hashable values) as integers 0..k-1, one per item."""
+    if isinstance(groups, str) or not isinstance(groups, Sequence | np.ndarray):
+        raise TypeError(f"groups must be a list with one group id per item, not {type(groups).__name__}.")
+    labels = list(groups.tolist() if isinstance(groups, np.ndarray) else groups)
+    if len(labels) != n:
+        raise ValueError(f"groups has {len(labels)} ids for {n} items; give one group id per item, in the same order.")
+    index: dict[Any, int] = {}
+    try:
+        return np.array([index.setdefault(label, len(index)) for label in labels], dtype=int)
+    except TypeError as error:
+        raise TypeError(f"groups must hold hashable ids (strings or numbers): {error}.") from None
+
+
 def exact_mcnemar(fixed: int, broken: int) -> float:
     """Two-sided exact p-value that ``fixed`` and ``broken`` items split evenly (a binomial sign test).
 
@@ -74,6 +89,8 @@ class Comparison:
         confidence: the interval's level (0.95).
         fixed, broken: for 0/1 scores, items B gets right that A got wrong, and the reverse; else None.
         p_value: the exact McNemar p-value for 0/1 scores; else None.
+        groups: the number of groups resampled as wholes (``compare(..., groups=)``); None when
+            the items were resampled one by one.
     """
 
     a: str
@@ -88,6 +105,7 @@ class Comparison:
     fixed: int | None
     broken: int | None
     p_value: float | None
+    groups: int | None = None
 
     @property
     def measurable(self) -> bool:
@@ -105,7 +123,8 @@ class Comparison:
     def __str__(self) -> str:
         level = f"{self.confidence:.0%}"
         text = (
-            f"{self.b} {self.mean_b:.3f} vs {self.a} {self.mean_a:.3f} on {self.n} items: difference "
+            f"{self.b} {self.mean_b:.3f} vs {self.a} {self.mean_a:.3f} on {self.n} items"
+            f"{'' if self.groups is None else f' in {self.groups} groups'}: difference "
             f"{self.difference:+.3f}, {level} interval [{self.low:+.3f}, {self.high:+.3f}]"
         )
         if self.fixed is not None:
@@ -122,6 +141,7 @@ def compare(
     confidence: float = 0.95,
     resamples: int = 10_000,
     seed: int = 0,
+    groups: Sequence[Any] | np.ndarray | None = None,
 ) -> Comparison:
     """Compare side B with side A on the same items, with a paired bootstrap interval.
 
@@ -132,13 +152,17 @@ def compare(
         confidence: the interval's level, in (0, 1).
         resamples: bootstrap resamples of the items.
         seed: the resampling seed (the same seed gives the same interval).
+        groups: one group id per item (e.g. the paraphrase group a test sentence comes from). Items of
+            one group are not independent draws: the bootstrap then resamples whole groups, and the
+            interval is as wide as the number of groups allows (wider than resampling items). None
+            resamples items.
 
     Returns:
         A :class:`Comparison`; ``print`` it for one line ending in the verdict.
 
     Raises:
         TypeError / ValueError: not two equally long, non-empty lists of finite numbers; a level
-            outside (0, 1); a non-positive number of resamples.
+            outside (0, 1); a non-positive number of resamples; ``groups`` not one id per item.
     """
     first, second = _scores(scores_a, "scores_a"), _scores(scores_b, "scores_b")
     if first.shape != second.shape:
@@ -152,8 +176,16 @@ def compare(
     check_non_negative_int("seed", seed)
     differences = second - first
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
-    means = differences[picks].mean(axis=1)
+    n_groups = None
+    if groups is None:
+        picks = rng.integers(0, differences.size, size=(resamples, differences.size))
+        means = differences[picks].mean(axis=1)
+    else:
+        ids = _group_ids(groups, differences.size)
+        n_groups = int(ids.max()) + 1
+        sums, sizes = np.bincount(ids, weights=differences), np.bincount(ids)
+        picks = rng.integers(0, n_groups, size=(resamples, n_groups))
+        means = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
     tail = (1 - confidence) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     binary = bool(np.isin(first, (0, 1)).all() and np.isin(second, (0, 1)).all())
@@ -172,4 +204,5 @@ def compare(
         fixed=fixed,
         broken=broken,
         p_value=exact_mcnemar(fixed, broken) if binary else None,
+        groups=n_groups,
     )

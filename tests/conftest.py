@@ -68,7 +68,9 @@ def tiny_bert(tmp_path_factory):
 # --no-loadscope-reorder), in collection order. Starting the longest first keeps a long one from
 # starting last and leaving the other cores idle; everything else keeps its order.
 LONGEST_FIRST = (
+    "notebooks/08_in_batch_negatives.ipynb",
     "tests/test_train_ddp.py",
+    "notebooks/09_semantic_search.ipynb",
     "notebooks/06_limits_classification.ipynb",
     "tests/test_browser.py",
     "notebooks/03_why_not_plain_bert.ipynb",

@@ -1,4 +1,4 @@
-"""stutor.classification: bundled topic and pair data, the seeded fine-tuning loop, thresholds (notebook 06)."""
+"""stutor.classification: topic and pair data, the seeded training loop, partial freezing, thresholds (notebook 06)."""
 
 from __future__ import annotations
 
@@ -105,6 +105,39 @@ def test_freeze_lower_layers(tiny_bert, tokenizer):
         parameter.requires_grad = False
     with pytest.raises(ValueError, match="frozen"):
         classification.fine_tune(head_only, tokenizer, ["a"], [0])
+
+
+def test_freeze_lower_layers_reaches_into_sentence_transformers_and_cross_encoders(tmp_path, tokenizer):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(str(tmp_path))
+    tokenizer.save_pretrained(str(tmp_path))
+    transformer = Transformer(str(tmp_path))
+    bi_encoder = SentenceTransformer(modules=[transformer, Pooling(16, "mean")], device="cpu")
+    trainable = classification.freeze_lower_layers(bi_encoder, trainable_layers=1)
+    bert = bi_encoder[0].auto_model
+    assert trainable == sum(p.numel() for p in bert.encoder.layer[1].parameters()) + sum(
+        p.numel() for p in bert.pooler.parameters()
+    )
+    assert not any(p.requires_grad for p in bert.encoder.layer[0].parameters())
+    cross = CrossEncoder(str(tmp_path), num_labels=1, device="cpu")
+    head = sum(p.numel() for p in cross[0].auto_model.classifier.parameters())
+    assert classification.freeze_lower_layers(cross, trainable_layers=0) == head + sum(
+        p.numel() for p in cross[0].auto_model.bert.pooler.parameters()
+    )
+    with pytest.raises(TypeError, match="SentenceTransformer or CrossEncoder"):
+        classification.freeze_lower_layers("my model")
 
 
 def test_best_threshold():

@@ -42,6 +42,36 @@ def test_the_interval_is_seeded_and_covers_the_difference():
     assert first.low < first.difference < first.high and first.fixed is None and first.p_value is None
 
 
+def test_groups_resample_whole_groups_and_widen_the_interval():
+    rng = np.random.default_rng(5)
+    effect = np.repeat(rng.normal(0.05, 0.3, 20), 5)  # 20 groups of 5 items that move together
+    a = np.zeros(100)
+    b = effect + rng.normal(0, 0.02, 100)
+    items = stats.compare(a, b)
+    grouped = stats.compare(a, b, groups=np.repeat([f"g{i}" for i in range(20)], 5))
+    assert grouped.groups == 20 and items.groups is None
+    assert grouped.difference == items.difference
+    assert grouped.high - grouped.low > 1.5 * (items.high - items.low)
+    assert "in 20 groups" in str(grouped) and "groups" not in str(items)
+    same = stats.compare(a, b, groups=list(range(100)))  # one item per group: the item bootstrap
+    assert (same.low, same.high) == (items.low, items.high)
+    again = stats.compare(a, b, groups=np.repeat(np.arange(20), 5), seed=3)
+    assert (again.low, again.high) == (stats.compare(a, b, groups=np.repeat(np.arange(20), 5), seed=3).low, again.high)
+
+
+@pytest.mark.parametrize(
+    ("groups", "error", "words"),
+    [
+        ([0, 1], ValueError, "one group id per item"),
+        ("ab", TypeError, "one group id"),
+        ([[0], [1], [2]], TypeError, "hashable"),
+    ],
+)
+def test_bad_groups(groups, error, words):
+    with pytest.raises(error, match=words):
+        stats.compare([1, 0, 1], [1, 1, 1], groups=groups)
+
+
 @pytest.mark.parametrize(
     ("a", "b", "kwargs", "error", "words"),
     [
