@@ -13,10 +13,10 @@ the map and the path of the data through the package):
 - ``stutor.cases``: the four training data formats and their detection (notebook 04)
 - ``stutor.schemas``: converters from real Hub schemas into the trainer's layout (notebook 04)
 - ``stutor.sources``: reading data files (one reader per format), the Hub, the fallback rule
-- ``stutor.data``: the bundled tutorial data, everything derived from it, the online loaders (notebooks 01-07)
+- ``stutor.data``: the bundled tutorial data, everything derived from it, the online loaders (notebooks 01-09)
 - ``stutor.losses``: which loss fits which format, and building it (notebook 05)
 - ``stutor.classification``: embeddings against fine-tuned classifiers (notebook 06)
-- ``stutor.stats``: paired bootstrap intervals and exact McNemar tests for every comparison (notebooks 06, 07)
+- ``stutor.stats``: paired bootstrap intervals and exact McNemar tests for every comparison (notebooks 06-09)
 - ``stutor.triplets``: held-out triplets, TripletEvaluator, distances (notebook 07)
 - ``stutor.training``: the checked training loop and its history (notebook 07)
 - ``stutor.runs``: a training run's data, option checks and resume (notebook 07, ``stutor-train``)

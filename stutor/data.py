@@ -7,7 +7,10 @@ Bundled (``stutor/resources/``, written for this course, no third-party text):
 - scored sentence pairs (0-5) for STS-style evaluation;
 - near-miss groups: a question, true paraphrases of it, and near misses that share almost every
   word with it but change the one detail the answer depends on (a direction, an order, a polarity,
-  a number, who does what to whom, a negation), split into train/dev/test by group, per kind.
+  a number, who does what to whom, a negation), split into train/dev/test by group, per kind;
+- a search set: short questions against answer passages in twelve topics, with near-miss passages
+  side by side, the questions split into train/dev/test by passage (:func:`load_search_set`,
+  :func:`search_pairs`).
 
 Every data set the notebooks derive from the groups comes from here, per split: triplets
 (:func:`group_triplets`), the four cases (:func:`bundled_case`), topic-labelled sentences
@@ -21,7 +24,7 @@ Online, :func:`load_qqp_triplets` and :func:`load_stsb` fetch what the reference
 Hub is out of reach they fall back to the bundled data and print one line saying so.
 
 Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 (the four cases), 06 (topics,
-duplicate pairs), 07 (triplets, near-miss triplets) and 08 (near-miss roles and retrieval).
+duplicate pairs), 07 (triplets, near-miss triplets), 08 (near-miss roles and retrieval) and 09 (the search set).
 """
 
 from __future__ import annotations
