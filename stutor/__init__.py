@@ -17,6 +17,7 @@ the map and the path of the data through the package):
 - ``stutor.losses``: which loss fits which format, and building it (notebook 05)
 - ``stutor.classification``: embeddings against fine-tuned classifiers (notebook 06)
 - ``stutor.stats``: paired bootstrap intervals and exact McNemar tests for every comparison (notebooks 06-09)
+- ``stutor.retrieval``: scoring a search per query, and approximate or cheap search against exact (notebooks 08, 09)
 - ``stutor.triplets``: held-out triplets, TripletEvaluator, distances (notebook 07)
 - ``stutor.training``: the checked training loop and its history (notebook 07)
 - ``stutor.runs``: a training run's data, option checks and resume (notebook 07, ``stutor-train``)

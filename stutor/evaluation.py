@@ -13,10 +13,9 @@ Four methods are compared, all on the same transformer:
 - ``sentence_transformer``: the complete model's output, what ``encode`` returns (its own pooling
   and normalisation).
 
-For retrieval, :func:`ranking_metrics` gives the per-query scores that ``InformationRetrievalEvaluator``
-averages (MRR@10, NDCG@10, accuracy@k, recall@k), for paired comparisons.
+Scores of a search, per query, are :mod:`stutor.retrieval`'s.
 
-Taught in: notebook 03 (STS), 08 (per-query retrieval scores).
+Taught in: notebook 03.
 """
 
 from __future__ import annotations
@@ -432,99 +431,3 @@ def _model_name(model) -> str:
     except (ImportError, OSError):  # pragma: no cover - the embedded package is a hard dependency
         pass
     return Path(path).name or str(path)
-
-
-RANKING_CUTOFFS = (1, 3, 5, 10)
-"""The ``k`` of ``accuracy@k`` and ``recall@k``, as ``InformationRetrievalEvaluator``'s defaults."""
-
-
-def ranking_metrics(
-    similarity: Any,
-    query_ids: Sequence[str],
-    corpus_ids: Sequence[str],
-    relevant_docs: Mapping[str, Any],
-    *,
-    k: int = 10,
-    cutoffs: Sequence[int] = RANKING_CUTOFFS,
-) -> dict[str, Any]:
-    """Per-query retrieval scores, the ones ``InformationRetrievalEvaluator`` averages.
-
-    The evaluator reports only means; a paired comparison of two models (:func:`stutor.stats.compare`)
-    needs one score per query. Each query ranks the corpus by similarity (ties broken by document
-    id, as the evaluator does) and gets: ``mrr@k`` (1 / rank of the first relevant document in the
-    top k, else 0), ``ndcg@k``, and for each cutoff c ``accuracy@c`` (1 if a relevant document is in
-    the top c) and ``recall@c`` (the share of its relevant documents in the top c). The means equal
-    the evaluator's ``cosine_mrr@10``, ``cosine_ndcg@10``, ``cosine_accuracy@1``, ... on the same
-    similarities.
-
-    Taught in: notebook 08.
-
-    Args:
-        similarity: a (queries, corpus) matrix, e.g. ``model.similarity(query_vectors, corpus_vectors)``.
-        query_ids: the id of each row.
-        corpus_ids: the id of each column.
-        relevant_docs: ``{query id: {document id, ...}}``, a non-empty set for every query.
-        k: the cutoff of ``mrr@k`` and ``ndcg@k``.
-        cutoffs: the cutoffs of ``accuracy@c`` and ``recall@c``.
-
-    Returns:
-        ``{metric name: numpy array with one score per query}``, in the order of ``query_ids``.
-
-    Raises:
-        TypeError / ValueError: a similarity that is no 2-d matrix of numbers, ids that do not match its
-            shape or repeat, a query without relevant documents, a relevant id not in the corpus, or
-            cutoffs that are not positive integers.
-    """
-    import numpy as np
-
-    scores = as_tensor("similarity", similarity, ("queries", "corpus")).detach().cpu().double().numpy()
-    query_ids, corpus_ids = check_texts(query_ids, name="query_ids"), check_texts(corpus_ids, name="corpus_ids")
-    if scores.shape != (len(query_ids), len(corpus_ids)):
-        raise ValueError(
-            f"similarity has shape {scores.shape} but there are {len(query_ids)} query ids and {len(corpus_ids)} "
-            "corpus ids: one row per query and one column per document."
-        )
-    if len(set(corpus_ids)) != len(corpus_ids) or len(set(query_ids)) != len(query_ids):
-        raise ValueError("query_ids and corpus_ids must each be unique: one id per query and per document.")
-    check_positive("k", k)
-    cutoffs = list(cutoffs) if isinstance(cutoffs, Sequence) and not isinstance(cutoffs, str) else cutoffs
-    if not isinstance(cutoffs, list) or not cutoffs:
-        raise TypeError(
-            f"cutoffs must be a non-empty list of positive integers such as (1, 3, 5, 10), not {cutoffs!r}."
-        )
-    for cutoff in cutoffs:
-        check_positive("cutoffs", cutoff)
-    if not isinstance(relevant_docs, Mapping):
-        raise TypeError(
-            f"relevant_docs must be a dict {{query id: {{document id, ...}}}}, not {type(relevant_docs).__name__}."
-        )
-    known = set(corpus_ids)
-    relevant = []
-    for query_id in query_ids:
-        found = relevant_docs.get(query_id)
-        if isinstance(found, str) or not found:
-            raise ValueError(
-                f"query {query_id!r} has no set of relevant documents in relevant_docs: give it one, or drop the "
-                "query (InformationRetrievalEvaluator skips it)."
-            )
-        missing = sorted(set(found) - known)
-        if missing:
-            raise ValueError(f"relevant documents {missing[:3]} of query {query_id!r} are not among corpus_ids.")
-        relevant.append(set(found))
-    order_by_id = np.argsort(np.argsort(np.array(corpus_ids, dtype=object)))  # rank of each id, for ties
-    deepest = max(k, *cutoffs)
-    results: dict[str, list[float]] = {f"accuracy@{c}": [] for c in cutoffs}
-    results |= {f"recall@{c}": [] for c in cutoffs}
-    results |= {f"mrr@{k}": [], f"ndcg@{k}": []}
-    for row, wanted in zip(scores, relevant, strict=True):
-        ranking = np.lexsort((order_by_id, -row))[:deepest]  # by score, then by document id
-        hits = [corpus_ids[j] in wanted for j in ranking]
-        for c in cutoffs:
-            results[f"accuracy@{c}"].append(float(any(hits[:c])))
-            results[f"recall@{c}"].append(sum(hits[:c]) / len(wanted))
-        first = next((rank for rank, hit in enumerate(hits[:k]) if hit), None)
-        results[f"mrr@{k}"].append(0.0 if first is None else 1.0 / (first + 1))
-        dcg = sum(1.0 / math.log2(rank + 2) for rank, hit in enumerate(hits[:k]) if hit)
-        ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(wanted), k)))
-        results[f"ndcg@{k}"].append(dcg / ideal)
-    return {name: np.array(values) for name, values in results.items()}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from stutor import data, evaluation
+from stutor import data, retrieval
 
 
 def test_near_miss_retrieval_leaves_the_anchors_out_of_the_corpus():
@@ -37,7 +37,7 @@ def test_ranking_metrics_by_hand():
     similarity = [[0.9, 0.8, 0.1, 0.7], [0.2, 0.3, 0.9, 0.1]]
     corpus_ids = ["d0", "d1", "d2", "d3"]
     relevant = {"q0": {"d1", "d3"}, "q1": {"d0"}}
-    metrics = evaluation.ranking_metrics(similarity, ["q0", "q1"], corpus_ids, relevant, k=3, cutoffs=(1, 3))
+    metrics = retrieval.ranking_metrics(similarity, ["q0", "q1"], corpus_ids, relevant, k=3, cutoffs=(1, 3))
     # q0 ranks d0 d1 d3 d2: first relevant at rank 2; q1 ranks d2 d1 d0 d3: first relevant at rank 3
     assert metrics["mrr@3"].tolist() == [0.5, pytest.approx(1 / 3)]
     assert metrics["accuracy@1"].tolist() == [0.0, 0.0]
@@ -49,7 +49,7 @@ def test_ranking_metrics_by_hand():
 
 
 def test_ties_are_broken_by_document_id_as_the_evaluator_does():
-    metrics = evaluation.ranking_metrics(torch.ones(1, 3), ["q"], ["b", "a", "c"], {"q": {"a"}}, k=10, cutoffs=(1,))
+    metrics = retrieval.ranking_metrics(torch.ones(1, 3), ["q"], ["b", "a", "c"], {"q": {"a"}}, k=10, cutoffs=(1,))
     assert metrics["accuracy@1"].tolist() == [1.0]
 
 
@@ -61,7 +61,7 @@ def test_ranking_metrics_equal_the_evaluators_means(st_model):
     query_vectors = st_model.encode_query(list(queries.values()), convert_to_tensor=True)
     corpus_vectors = st_model.encode_document(list(corpus.values()), convert_to_tensor=True)
     similarity = st_model.similarity(query_vectors, corpus_vectors)
-    metrics = evaluation.ranking_metrics(similarity, list(queries), list(corpus), relevant)
+    metrics = retrieval.ranking_metrics(similarity, list(queries), list(corpus), relevant)
     assert set(metrics) == {f"{m}@{c}" for m in ("accuracy", "recall") for c in (1, 3, 5, 10)} | {"mrr@10", "ndcg@10"}
     for name, per_query in metrics.items():
         assert per_query.shape == (len(queries),)
@@ -82,13 +82,13 @@ def test_ranking_metrics_equal_the_evaluators_means(st_model):
 )
 def test_ranking_metrics_refuse_bad_input(arguments, error, match):
     with pytest.raises(error, match=match):
-        evaluation.ranking_metrics(*arguments)
+        retrieval.ranking_metrics(*arguments)
 
 
 def test_ranking_metrics_refuse_bad_cutoffs():
     with pytest.raises(ValueError, match="k"):
-        evaluation.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, k=0)
+        retrieval.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, k=0)
     with pytest.raises(TypeError, match="cutoffs"):
-        evaluation.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, cutoffs=5)
+        retrieval.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, cutoffs=5)
     with pytest.raises(ValueError, match="cutoffs"):
-        evaluation.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, cutoffs=(0,))
+        retrieval.ranking_metrics([[1.0]], ["q"], ["a"], {"q": {"a"}}, cutoffs=(0,))
