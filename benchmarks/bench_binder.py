@@ -212,6 +212,12 @@ def _copy_notebooks(source: Path, folder: Path) -> list[str]:
     return chapters
 
 
+def binder_environment(tmp: Path, limit: int) -> dict[str, str]:
+    """The server's environment on a Binder: its memory limit in ``MEM_LIMIT``, as JupyterHub's spawners
+    set it, and not quiet, as a learner's kernel is (quiet mode skips the first cell's memory check)."""
+    return lab_environment(tmp, MEM_LIMIT=str(limit), STUTOR_QUIET="0")
+
+
 def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool) -> Lab:
     """Start JupyterLab on a free loopback port, in ``group`` from its first instruction.
 
@@ -227,8 +233,7 @@ def start_lab(group: MemoryGroup, folder: Path, tmp: Path, container_view: bool)
     log = (tmp / "lab.log").open("w")
     process = subprocess.Popen(
         command,
-        # JupyterHub's spawners (Binder's too) tell the container its limit in MEM_LIMIT
-        env=lab_environment(tmp, MEM_LIMIT=str(group.read("memory.limit_in_bytes"))),
+        env=binder_environment(tmp, group.read("memory.limit_in_bytes")),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -55,7 +55,7 @@ def lab_command(port: int, token: str, root_dir: Path) -> list[str]:
 
 
 def lab_environment(tmp: Path, **extra: str) -> dict[str, str]:
-    """The server's environment: offline and quiet, with its settings and runtime folders below ``tmp``."""
+    """The server's environment: offline and quiet, settings and runtime folders below ``tmp``, then ``extra``."""
     settings = tmp / "lab-settings"
     for plugin, values in LAB_SETTINGS.items():
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -73,8 +73,8 @@ def lab_environment(tmp: Path, **extra: str) -> dict[str, str]:
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-        **extra,
     )
+    env.update(extra)  # after the defaults: a caller may override one (make binder: STUTOR_QUIET="0")
     return env
 
 

@@ -107,3 +107,18 @@ def test_repo2docker_plans_environment_yml_then_postbuild():
         position(r"^RUN \./postBuild$"),
     ]
     assert steps == sorted(steps), "postBuild must run after environment.yml is installed and the repository copied"
+
+
+def test_make_binder_runs_the_kernels_as_a_learner_has_them(tmp_path, monkeypatch):
+    # Quiet mode (tests, committed outputs) skips the first cell's memory check; a Binder learner's kernel
+    # is not quiet, so make binder must not be either, or it would only ever see kernels die unwarned.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.setenv("STUTOR_QUIET", "1")
+    import bench_binder
+
+    env = bench_binder.binder_environment(tmp_path, 2 * 1024**3)
+    monkeypatch.setattr(os, "environ", env)
+    from stutor import runtime
+
+    assert not runtime.is_quiet()
+    assert env["MEM_LIMIT"] == str(2 * 1024**3)
