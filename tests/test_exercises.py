@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from feedback import hints, passes
 from sklearn.linear_model import LogisticRegression
 
 from stutor import (
@@ -32,23 +33,6 @@ from stutor.exercises import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-
-def passes(exercise_id, answer, **given):
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert feedback.passed, str(feedback)
-    assert str(feedback).startswith(f"✅ Exercise {exercise_id} passed")
-    return feedback
-
-
-def hints(exercise_id, answer, solution, **given):
-    """A wrong answer gets a hint, and the hint does not contain the solution (a value or several)."""
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert not feedback.passed and not feedback
-    assert str(feedback).startswith(f"❌ Exercise {exercise_id}: not yet — hint: ")
-    for value in solution if isinstance(solution, list) else [solution]:
-        assert str(value) and str(value) not in feedback.message
-    return feedback
 
 
 # --- the frame ---------------------------------------------------------------------------------

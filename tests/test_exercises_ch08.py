@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import pytest
 from datasets import Dataset
+from feedback import hints, passes
 
 from stutor import data, exercises
-
-
-def passes(exercise_id, answer, **given):
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert feedback.passed, str(feedback)
-    return feedback
-
-
-def hints(exercise_id, answer, solution, **given):
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert not feedback.passed and feedback.answered, str(feedback)
-    assert str(feedback).startswith(f"❌ Exercise {exercise_id}: not yet — hint: ")
-    for value in solution if isinstance(solution, list) else [solution]:
-        assert str(value) not in feedback.message
-    return feedback
 
 
 def test_three_exercises_registered():

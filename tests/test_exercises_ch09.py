@@ -6,27 +6,12 @@ import faiss
 import numpy as np
 import pytest
 import torch
+from feedback import hints, passes
 from sentence_transformers import util
 
-from stutor import exercises, retrieval, stats
+from stutor import retrieval, stats
 from stutor.data import SearchSet
 from stutor.exercises.ch09 import WIDTHS
-
-
-def passes(exercise_id, answer, **given):
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert feedback.passed, str(feedback)
-    assert str(feedback).startswith(f"✅ Exercise {exercise_id} passed")
-    return feedback
-
-
-def hints(exercise_id, answer, solution, **given):
-    feedback = exercises.check(exercise_id, answer, **given)
-    assert not feedback.passed and feedback.answered
-    assert str(feedback).startswith(f"❌ Exercise {exercise_id}: not yet — hint: ")
-    for value in solution if isinstance(solution, list) else [solution]:
-        assert str(value) not in feedback.message
-    return feedback
 
 
 def _search_setup(noise: float, seed: int = 3, n_queries: int = 80):
