@@ -19,7 +19,7 @@ def tokenizer(choice):
 
 
 @pytest.fixture
-def tiny_bert(tokenizer):
+def tiny_classifier(tokenizer):
     """A 2-layer, 16-wide BERT classifier from a config (random weights): steps take milliseconds."""
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -58,13 +58,17 @@ def test_duplicate_pairs_are_balanced_and_come_from_the_triplets():
     assert pairs[1] == {"sentence1": rows[0]["anchor"], "sentence2": rows[0]["negative"], "label": 0}
 
 
-def test_fine_tune_is_seeded_and_learns_texts_and_pairs(tiny_bert, tokenizer):
+def test_fine_tune_is_seeded_and_learns_texts_and_pairs(tiny_classifier, tokenizer):
     texts = ["cook pasta", "boil rice", "fix a bug", "write code"] * 2
     labels = [0, 0, 1, 1] * 2
-    first = classification.fine_tune(tiny_bert(2), tokenizer, texts, labels, epochs=2, batch_size=3, learning_rate=1e-2)
-    again = classification.fine_tune(tiny_bert(2), tokenizer, texts, labels, epochs=2, batch_size=3, learning_rate=1e-2)
+    first = classification.fine_tune(
+        tiny_classifier(2), tokenizer, texts, labels, epochs=2, batch_size=3, learning_rate=1e-2
+    )
+    again = classification.fine_tune(
+        tiny_classifier(2), tokenizer, texts, labels, epochs=2, batch_size=3, learning_rate=1e-2
+    )
     assert len(first) == 2 * math.ceil(len(texts) / 3) and first == again
-    cross = tiny_bert(1)
+    cross = tiny_classifier(1)
     pairs = [("cook pasta", "boil rice"), ("cook pasta", "fix a bug")] * 2
     losses = classification.fine_tune(cross, tokenizer, pairs, [1, 0, 1, 0], epochs=1, batch_size=4)
     assert len(losses) == 1 and math.isfinite(losses[0])
@@ -85,21 +89,21 @@ def test_fine_tune_is_seeded_and_learns_texts_and_pairs(tiny_bert, tokenizer):
         (["a"], [0], {"warmup_ratio": 1.0}, ValueError, "warmup_ratio"),
     ],
 )
-def test_fine_tune_refuses_bad_input(tiny_bert, tokenizer, inputs, labels, options, error, message):
+def test_fine_tune_refuses_bad_input(tiny_classifier, tokenizer, inputs, labels, options, error, message):
     with pytest.raises(error, match=message):
-        classification.fine_tune(tiny_bert(3), tokenizer, inputs, labels, **options)
+        classification.fine_tune(tiny_classifier(3), tokenizer, inputs, labels, **options)
 
 
-def test_freeze_lower_layers(tiny_bert, tokenizer):
-    model = tiny_bert(2)
+def test_freeze_lower_layers(tiny_classifier, tokenizer):
+    model = tiny_classifier(2)
     total = sum(p.numel() for p in model.parameters())
     trainable = classification.freeze_lower_layers(model, trainable_layers=1)
     assert 0 < trainable < total
     assert not any(p.requires_grad for p in model.bert.embeddings.parameters())
     assert all(p.requires_grad for p in model.bert.encoder.layer[1].parameters())
     with pytest.raises(ValueError, match="between 0 and 2"):
-        classification.freeze_lower_layers(tiny_bert(2), trainable_layers=3)
-    head_only = tiny_bert(2)
+        classification.freeze_lower_layers(tiny_classifier(2), trainable_layers=3)
+    head_only = tiny_classifier(2)
     classification.freeze_lower_layers(head_only, trainable_layers=0)
     for parameter in head_only.parameters():
         parameter.requires_grad = False
@@ -107,31 +111,20 @@ def test_freeze_lower_layers(tiny_bert, tokenizer):
         classification.fine_tune(head_only, tokenizer, ["a"], [0])
 
 
-def test_freeze_lower_layers_reaches_into_sentence_transformers_and_cross_encoders(tmp_path, tokenizer):
+def test_freeze_lower_layers_reaches_into_sentence_transformers_and_cross_encoders(tiny_bert):
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.cross_encoder import CrossEncoder
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertConfig, BertModel
 
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(tmp_path))
-    tokenizer.save_pretrained(str(tmp_path))
-    transformer = Transformer(str(tmp_path))
-    bi_encoder = SentenceTransformer(modules=[transformer, Pooling(16, "mean")], device="cpu")
+    transformer = Transformer(str(tiny_bert))  # conftest's tiny BERT folder
+    bi_encoder = SentenceTransformer(modules=[transformer, Pooling(32, "mean")], device="cpu")
     trainable = classification.freeze_lower_layers(bi_encoder, trainable_layers=1)
     bert = bi_encoder[0].auto_model
     assert trainable == sum(p.numel() for p in bert.encoder.layer[1].parameters()) + sum(
         p.numel() for p in bert.pooler.parameters()
     )
     assert not any(p.requires_grad for p in bert.encoder.layer[0].parameters())
-    cross = CrossEncoder(str(tmp_path), num_labels=1, device="cpu")
+    cross = CrossEncoder(str(tiny_bert), num_labels=1, device="cpu")
     head = sum(p.numel() for p in cross[0].auto_model.classifier.parameters())
     assert classification.freeze_lower_layers(cross, trainable_layers=0) == head + sum(
         p.numel() for p in cross[0].auto_model.bert.pooler.parameters()
