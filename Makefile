@@ -40,18 +40,24 @@ lint: setup
 # Units start in collection order, which tests/conftest.py sorts longest first (--no-loadscope-reorder).
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
-NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg
+# Each worker's kernels fork from one process that has imported torch and sentence-transformers
+# (tests/warm_kernel.py): every notebook still runs in a fresh process, without 7 s of imports.
+NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg --warm-kernels
+# The cores shared out between the workers: two workers with two threads each on two cores lose
+# time to each other.
+THREADS := $(shell n=$$(nproc 2>/dev/null || echo 1); t=$$((n / $(TEST_WORKERS))); echo $$((t > 0 ? t : 1)))
+QUIET_TEST := $(QUIET) OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS)
 
 unit: setup browser
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) tests
+	$(OFFLINE) $(QUIET_TEST) $(BIN)/pytest -q $(XDIST) tests
 
 notebooks: setup
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) $(NBVAL) notebooks
+	$(OFFLINE) $(QUIET_TEST) $(BIN)/pytest -q $(XDIST) $(NBVAL) notebooks
 
 # Unit tests and notebooks in one pytest session on all workers (one core each by default), so that
 # neither half waits for the other; one summary line at the end.
 test: lint browser
-	$(OFFLINE) $(QUIET) $(BIN)/pytest -q $(XDIST) $(NBVAL) tests notebooks
+	$(OFFLINE) $(QUIET_TEST) $(BIN)/pytest -q $(XDIST) $(NBVAL) tests notebooks
 
 bench: setup
 	$(OFFLINE) $(QUIET) $(BIN)/python benchmarks/run_all.py

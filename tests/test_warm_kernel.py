@@ -1,0 +1,91 @@
+"""The warm kernels of `make test` (tests/warm_kernel.py): a fresh process per notebook, imports done, no orphans."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import warm_kernel
+
+
+@pytest.fixture(scope="module")
+def kernel_name(tmp_path_factory):
+    """The worker's own server under `make test` (--warm-kernels); otherwise one started here."""
+    for folder in filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)):
+        if os.path.exists(os.path.join(folder, "kernels", warm_kernel.KERNEL_NAME, "kernel.json")):
+            yield warm_kernel.KERNEL_NAME
+            return
+    folder = tmp_path_factory.mktemp("warm")
+    server = warm_kernel.start(folder)
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(folder)
+    try:
+        yield warm_kernel.KERNEL_NAME
+    finally:
+        server.kill()
+        server.wait()
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
+
+
+def _run(client, code: str) -> str:
+    printed: list[str] = []
+
+    def keep(message):
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+
+    reply = client.execute_interactive(code, output_hook=keep, timeout=60)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(printed)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie has exited; only its parent has not collected it yet
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_each_kernel_is_a_fresh_process_with_the_imports_done_and_leaves_no_orphan(kernel_name, tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    pids = []
+    for how in ("kill the launcher", "shut down"):
+        manager, client = start_new_kernel(kernel_name=kernel_name, startup_timeout=120, cwd=str(tmp_path))
+        launcher = manager.provisioner.process
+        try:
+            printed = _run(
+                client,
+                "import os, sys\n"
+                "print(os.getpid(), os.getcwd(), 'sentence_transformers' in sys.modules, os.environ['STUTOR_QUIET'])\n"
+                "seen = 'answer' in dir()\n"
+                "answer = 42\n"
+                "print(seen)",
+            )
+            pid, cwd, preloaded, quiet, seen_before = printed.split()
+            assert (cwd, preloaded, quiet, seen_before) == (str(tmp_path), "True", "1", "False")
+            assert int(pid) != launcher.pid  # the kernel is a child of the server, not the launcher
+            pids.append(int(pid))
+        finally:
+            client.stop_channels()
+            if how == "kill the launcher":
+                os.kill(launcher.pid, signal.SIGKILL)  # the server must then kill the kernel
+                launcher.wait()
+            manager.shutdown_kernel(now=how == "kill the launcher")
+        deadline = time.monotonic() + 10
+        while _alive(pids[-1]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pids[-1]), f"the kernel outlived its launcher ({how})"
+        if how == "shut down":
+            assert launcher.wait(timeout=10) == 0  # the launcher passes on the kernel's exit code
+    assert pids[0] != pids[1]

@@ -1,0 +1,300 @@
+"""Warm kernels for nbval: every notebook still runs in a fresh process, without paying the imports again.
+
+A notebook's kernel spends about 7 CPU-seconds importing torch, transformers and sentence-transformers
+before its first cell does anything; `make test` starts 18 of them. With ``--warm-kernels`` (set by
+`make test` and `make notebooks`), each pytest process starts one *fork server* that imports those
+libraries once and then waits. nbval's kernel is a small launcher that asks the server for a kernel: the
+server forks, and the child (a new process with its own memory, copied from the server's) becomes an
+ordinary IPython kernel for the notebook's connection file, in the launcher's folder and environment.
+The launcher stays the process jupyter_client manages: it passes signals on to the child and exits with
+the child's exit code; when the launcher dies, the server kills the child.
+
+What stays the same: each notebook gets its own process, runs top to bottom, and starts with nothing
+of its own defined. What differs from a cold kernel: the libraries listed in ``PRELOAD`` are already in
+``sys.modules``. The server refuses to start if importing them printed a warning (it would otherwise
+be hidden from the notebooks' outputs), or if it left a thread running (fork would copy a half-state),
+and matplotlib is never preloaded (its backend is chosen from the kernel's environment at import).
+
+Usage (the pytest side is the plugin below; these are what it runs):
+    python tests/warm_kernel.py serve SOCKET        the fork server
+    python tests/warm_kernel.py launch SOCKET FILE  a kernel for connection file FILE
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "datasets",
+    "stutor.data",
+    "stutor.models",
+    "stutor.runtime",
+    "stutor.training",
+)
+KERNEL_NAME = "stutor-warm"
+READY_TIMEOUT_S = 120
+
+
+def _send(connection: socket.socket, message: dict) -> None:
+    payload = json.dumps(message).encode()
+    connection.sendall(struct.pack("!I", len(payload)) + payload)
+
+
+def _receive(connection: socket.socket) -> dict | None:
+    header = _read_exactly(connection, 4)
+    if header is None:
+        return None
+    payload = _read_exactly(connection, struct.unpack("!I", header)[0])
+    return None if payload is None else json.loads(payload)
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    chunks = b""
+    while len(chunks) < size:
+        chunk = connection.recv(size - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return chunks
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the parent process exits (no orphaned servers or kernels)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+# --- the fork server -------------------------------------------------------------------------------
+
+
+def serve(path: str) -> None:
+    """Import PRELOAD, then fork a kernel for every launcher that connects to the socket at ``path``."""
+    import importlib
+    import io
+    import threading
+    import warnings
+
+    captured = io.StringIO()
+    real_stderr, sys.stderr = sys.stderr, captured
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for name in PRELOAD:
+                importlib.import_module(name)
+    finally:
+        sys.stderr = real_stderr
+    problems = [f"{w.category.__name__}: {w.message}" for w in caught]
+    problems += [line for line in captured.getvalue().splitlines() if line.strip()]
+    if "matplotlib" in sys.modules:
+        problems.append("matplotlib was imported by the preloads: its backend would be fixed before the kernel's")
+    if threading.active_count() != 1:
+        problems.append(f"the preloads left {threading.active_count() - 1} thread(s) running: fork is not safe")
+    if problems:
+        print("warm kernel server: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(1)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".tmp")
+    os.rename(path + ".tmp", path)  # launchers only ever see a socket that is listening
+    listener.listen(16)
+    children: dict[int, socket.socket] = {}  # kernel pid -> its launcher's connection
+    watched: dict[socket.socket, int] = {}
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select(timeout=0.1):
+            if key.fileobj is listener:
+                connection, _ = listener.accept()
+                request = _receive(connection)
+                if request is None:
+                    connection.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    selector.close()
+                    listener.close()
+                    for other in watched:
+                        other.close()
+                    connection.close()
+                    _become_kernel(request)  # never returns
+                _send(connection, {"pid": pid})
+                children[pid], watched[connection] = connection, pid
+                selector.register(connection, selectors.EVENT_READ)
+            else:  # a launcher wrote nothing more, so it closed: it died or was killed; kill its kernel
+                connection = key.fileobj
+                if not connection.recv(1):
+                    pid = watched.pop(connection)
+                    selector.unregister(connection)
+                    connection.close()
+                    if pid in children:
+                        children.pop(pid)
+                        _kill(pid)
+        while children:  # reap finished kernels and tell their launchers the exit code
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            connection = children.pop(pid, None)
+            if connection is not None:
+                try:
+                    _send(connection, {"exit": os.waitstatus_to_exitcode(status)})
+                except OSError:
+                    pass
+                watched.pop(connection, None)
+                selector.unregister(connection)
+                connection.close()
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _become_kernel(request: dict) -> None:
+    """In the forked child: take the launcher's folder and environment, then run an IPython kernel."""
+    try:
+        _die_with_parent()
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(number, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        import random
+
+        import numpy
+
+        random.seed()
+        numpy.random.seed()  # fresh, as in a new process
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # noqa: BLE001 - a kernel that cannot start reports and exits
+        code = 1
+    finally:
+        sys.stdout.flush()
+    os._exit(code)
+
+
+# --- the launcher: the process jupyter_client starts and manages -----------------------------------
+
+
+def launch(path: str, connection_file: str) -> int:
+    """Ask the server at ``path`` for a kernel; pass signals on to it; return its exit code."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not os.path.exists(path):  # the server is still importing
+        if time.monotonic() > deadline:
+            print(f"warm kernel: no server at {path} after {READY_TIMEOUT_S} s", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(path)
+    request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(), "env": dict(os.environ)}
+    _send(connection, request)
+    reply = _receive(connection)
+    if reply is None:
+        return 1
+    pid = reply["pid"]
+
+    def forward(number, _frame):
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(number, forward)
+    while True:
+        try:
+            reply = _receive(connection)
+            break
+        except InterruptedError:  # pragma: no cover - Python retries recv after a handled signal
+            continue
+    return 1 if reply is None else int(reply["exit"])
+
+
+# --- the pytest plugin -----------------------------------------------------------------------------
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--warm-kernels",
+        action="store_true",
+        help="run notebooks in kernels forked from a process that has imported torch and sentence-transformers",
+    )
+
+
+def start(folder: Path) -> subprocess.Popen:
+    """Start a fork server whose kernel spec ``stutor-warm`` is in ``folder`` (put it on JUPYTER_PATH)."""
+    path = str(folder / "server.sock")
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(Path(__file__).resolve()), "launch", path, "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python 3 (warm, tests)", "language": "python"})
+    )
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", path], preexec_fn=_die_with_parent)
+
+
+def pytest_configure(config) -> None:
+    controller = not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+    if not config.getoption("--warm-kernels") or controller:
+        return  # off, or the xdist controller (it runs no notebooks; its workers each start a server)
+    folder = Path(tempfile.mkdtemp(prefix="stutor-warm-"))
+    server = start(folder)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
+    config.option.nbval_kernel_name = KERNEL_NAME
+    config._stutor_warm_server = (server, folder)
+
+
+def pytest_unconfigure(config) -> None:
+    started = getattr(config, "_stutor_warm_server", None)
+    if started is None:
+        return
+    import shutil
+
+    server, folder = started
+    server.kill()
+    server.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "launch":
+        sys.exit(launch(sys.argv[2], sys.argv[3]))
+    else:
+        print(__doc__.split("Usage")[1], file=sys.stderr)
+        sys.exit(2)
