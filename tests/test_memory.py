@@ -168,9 +168,25 @@ def test_a_container_sees_its_own_group_as_the_root_or_only_mem_limit(tmp_path, 
     assert state.source == "MEM_LIMIT" and state.limit_mb == 2048 and state.used_mb > 0
 
 
+def test_a_notebooks_configure_freezes_the_imports_once_and_a_library_call_never(monkeypatch):
+    import gc
+
+    from stutor import runtime
+
+    frozen: list[int] = []
+    monkeypatch.setattr(runtime, "_frozen", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    runtime.configure()  # as training.train calls it: the caller's model and data must stay collectable
+    assert frozen == []
+    runtime.configure(notebook="04_data_formats")  # a notebook's first cell
+    runtime.configure(notebook="04_data_formats")
+    assert frozen == [1]
+
+
 def test_quiet_mode_checks_nothing_so_committed_outputs_do_not_depend_on_the_machine(monkeypatch, capsys):
     from stutor import runtime
 
+    monkeypatch.setattr(runtime, "_frozen", True)  # nothing of this test process is frozen
     monkeypatch.setattr(memory, "room", lambda: memory.Room(limit_mb=1000, used_mb=990, source="host"))
     monkeypatch.setenv("STUTOR_QUIET", "1")
     runtime.configure(notebook="07_training_with_triplet_loss")

@@ -34,11 +34,17 @@ def test_its_mean_is_the_evaluators_mrr(st_model):
     from stutor import data
 
     search = data.load_search_set("dev")
-    corpus_ids, query_ids = list(search.corpus), list(search.queries)
-    corpus = st_model.encode([search.corpus[c] for c in corpus_ids], convert_to_tensor=True)
-    queries = st_model.encode([search.queries[q] for q in query_ids], convert_to_tensor=True)
-    rr = reciprocal_ranks(util.semantic_search(queries, corpus, top_k=10), query_ids, corpus_ids, search.relevant)
-    evaluator = InformationRetrievalEvaluator(search.queries, search.corpus, search.relevant, name="dev")
+    query_ids = list(search.queries)[:24]  # a slice is enough to compare two computations of one number
+    answers = {c for q in query_ids for c in search.relevant[q]}
+    corpus_ids = [c for i, c in enumerate(search.corpus) if c in answers or i < 40]
+    queries_text = {q: search.queries[q] for q in query_ids}
+    corpus_text = {c: search.corpus[c] for c in corpus_ids}
+    relevant = {q: search.relevant[q] for q in query_ids}
+    corpus = st_model.encode(list(corpus_text.values()), convert_to_tensor=True)
+    queries = st_model.encode(list(queries_text.values()), convert_to_tensor=True)
+    rr = reciprocal_ranks(util.semantic_search(queries, corpus, top_k=10), query_ids, corpus_ids, relevant)
+    assert 0 < (rr == 1).mean() < 1  # some queries find their answer first, some do not: the check has teeth
+    evaluator = InformationRetrievalEvaluator(queries_text, corpus_text, relevant, name="dev")
     results = evaluator(st_model, corpus_embeddings=corpus)
     assert rr.mean() == pytest.approx(results["dev_cosine_mrr@10"], abs=1e-9)
     assert (rr == 1).mean() == pytest.approx(results["dev_cosine_accuracy@1"], abs=1e-9)
