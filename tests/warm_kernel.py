@@ -2,7 +2,7 @@
 
 A notebook's kernel spends about 7 CPU-seconds importing torch, transformers and sentence-transformers
 before its first cell does anything; `make test` starts 18 of them. With ``--warm-kernels`` (set by
-`make test` and `make notebooks`), each pytest process starts one *fork server* that imports those
+`make test` and `make notebooks`), pytest starts one *fork server* (shared by its xdist workers) that imports those
 libraries once and then waits. nbval's kernel is a small launcher that asks the server for a kernel: the
 server forks, and the child (a new process with its own memory, copied from the server's) becomes an
 ordinary IPython kernel for the notebook's connection file, in the launcher's folder and environment.
@@ -45,6 +45,7 @@ PRELOAD = (
     "stutor.training",
 )
 KERNEL_NAME = "stutor-warm"
+SERVER_ENV = "STUTOR_WARM_SERVER"  # set while a server runs; its socket
 READY_TIMEOUT_S = 120
 
 
@@ -268,13 +269,15 @@ def start(folder: Path) -> subprocess.Popen:
 
 
 def pytest_configure(config) -> None:
-    controller = not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
-    if not config.getoption("--warm-kernels") or controller:
-        return  # off, or the xdist controller (it runs no notebooks; its workers each start a server)
+    if not config.getoption("--warm-kernels"):
+        return
+    config.option.nbval_kernel_name = KERNEL_NAME
+    if os.environ.get(SERVER_ENV):  # an xdist worker: the controller started the server for all of them
+        return
     folder = Path(tempfile.mkdtemp(prefix="stutor-warm-"))
     server = start(folder)
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
-    config.option.nbval_kernel_name = KERNEL_NAME
+    os.environ[SERVER_ENV] = str(folder / "server.sock")  # inherited by the workers xdist starts next
     config._stutor_warm_server = (server, folder)
 
 
