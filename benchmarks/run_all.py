@@ -1,7 +1,8 @@
 """``make bench``: time and peak memory of every notebook, then every ``bench_*.py`` script.
 
 Targets (on the 2-core course machine, embedded default model): each notebook at most 30 s
-and 1.5 GB peak RSS. The table marks any notebook over a target. The measurements are saved to
+and 1.5 GB peak RSS; chapters 08 and 09 (the issue that added them) 60 s and 45 s, 1.2 GB each.
+The table marks any notebook over its target. The measurements are saved to
 ``benchmarks/results/notebooks.json``; the notebook table of README.md and the run-time table of
 docs/teaching.md are rewritten from them.
 """
@@ -24,6 +25,10 @@ from execute_notebooks import notebooks  # noqa: E402
 
 MAX_SECONDS = 30.0
 MAX_RSS_MB = 1536.0
+BUDGETS = {  # notebook -> (seconds, peak MB) where it differs from the default
+    "08_in_batch_negatives.ipynb": (60.0, 1228.8),
+    "09_semantic_search.ipynb": (45.0, 1228.8),
+}
 RESULTS = HERE / "results" / "notebooks.json"
 README = ROOT / "README.md"
 TABLE = re.compile(r"(<!-- notebook-table:start -->\n).*?(<!-- notebook-table:end -->)", re.S)
@@ -46,13 +51,24 @@ def measure_notebooks() -> list[dict[str, object]]:
     return rows
 
 
+def budget(notebook: str) -> tuple[float, float]:
+    """The (seconds, peak MB) target of one notebook (its path under notebooks/)."""
+    return BUDGETS.get(notebook, (MAX_SECONDS, MAX_RSS_MB))
+
+
+def within_budget(row: dict[str, object]) -> bool:
+    seconds, peak_mb = budget(str(row["notebook"]))
+    return row["seconds"] <= seconds and row["peak_rss_mb"] <= peak_mb
+
+
 def print_table(rows: list[dict[str, object]]) -> None:
-    """Print the notebook table with a verdict against the targets."""
+    """Print the notebook table with a verdict against each notebook's target."""
     print(f"{'notebook':<58} {'seconds':>8} {'peak RSS MB':>12} {'idle MB':>8}  within target")
     for row in rows:
-        ok = row["seconds"] <= MAX_SECONDS and row["peak_rss_mb"] <= MAX_RSS_MB
-        idle, verdict = _mb(row.get("idle_rss_mb")), "yes" if ok else "NO"
-        print(f"{row['notebook']:<58} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f} {idle:>8}  {verdict}")
+        seconds, peak_mb = budget(str(row["notebook"]))
+        idle, verdict = _mb(row.get("idle_rss_mb")), "yes" if within_budget(row) else "NO"
+        target = f"({seconds:.0f} s, {peak_mb / 1024:.1f} GB)"
+        print(f"{row['notebook']:<58} {row['seconds']:>8.1f} {row['peak_rss_mb']:>12.0f} {idle:>8}  {verdict} {target}")
     total = sum(row["seconds"] for row in rows)
     print(f"{'all notebooks':<58} {total:>8.1f}")
 
@@ -205,9 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, str(script)], check=True)
     update_memory_table()
     write_memory_needs(rows)
-    over = [row["notebook"] for row in rows if row["seconds"] > MAX_SECONDS or row["peak_rss_mb"] > MAX_RSS_MB]
+    over = [row["notebook"] for row in rows if not within_budget(row)]
     if over:
-        print(f"\nover the targets ({MAX_SECONDS:.0f} s, {MAX_RSS_MB:.0f} MB): {', '.join(map(str, over))}")
+        print(f"\nover their targets: {', '.join(map(str, over))}")
     print(f"\n== {BINDER_CHECK.name}: the course in JupyterLab within Binder's 2 GB", flush=True)
     binder = subprocess.run([sys.executable, str(BINDER_CHECK)], check=False).returncode
     return 1 if over or binder else 0
