@@ -57,6 +57,7 @@ def budget(notebook: str) -> tuple[float, float]:
 
 
 def within_budget(row: dict[str, object]) -> bool:
+    """Whether one measured notebook kept to its time and peak-memory target."""
     seconds, peak_mb = budget(str(row["notebook"]))
     return row["seconds"] <= seconds and row["peak_rss_mb"] <= peak_mb
 

@@ -22,15 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from stutor import memory
 from stutor.checks import as_tensor, check_fraction, check_positive, check_seed, to_list
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 
 def _check_model(model: Any, tokenizer: Any) -> None:

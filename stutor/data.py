@@ -9,8 +9,7 @@ Bundled (``stutor/resources/``, written for this course, no third-party text):
   word with it but change the one detail the answer depends on (a direction, an order, a polarity,
   a number, who does what to whom, a negation), split into train/dev/test by group, per kind;
 - a search set: short questions against answer passages in twelve topics, with near-miss passages
-  side by side, the questions split into train/dev/test by passage (:func:`load_search_set`,
-  :func:`search_pairs`).
+  side by side, the questions split into train/dev/test by passage (:func:`load_search_set`).
 
 Every data set the notebooks derive from the groups comes from here, per split: triplets
 (:func:`group_triplets`), the four cases (:func:`bundled_case`), topic-labelled sentences
@@ -430,30 +429,6 @@ def load_search_set(split: str | None = None) -> SearchSet:
         queries={query["id"]: query["text"] for query in queries},
         relevant={query["id"]: {query["passage"]} for query in queries},
         topics={passage["id"]: passage["topic"] for passage in passages},
-    )
-
-
-def search_pairs(split: str | None) -> Dataset:
-    """(question, answer passage) pairs of one split of the search set, to train a bi- or cross-encoder.
-
-    One row per question, in the file's order; a passage with two questions appears in two rows.
-    With ``MultipleNegativesRankingLoss`` the other passages of a batch serve as negatives.
-
-    Taught in: notebook 09.
-
-    Args:
-        split: ``"train"``, ``"dev"``, ``"test"`` or None for every question.
-
-    Returns:
-        A ``datasets.Dataset`` with ``anchor`` (the question) and ``positive`` (the passage text).
-
-    Raises:
-        ValueError: an unknown split.
-    """
-    queries = _search_queries(split)
-    text_of = {passage["id"]: passage["text"] for passage in _search_set()["passages"]}
-    return Dataset.from_dict(
-        {"anchor": [query["text"] for query in queries], "positive": [text_of[query["passage"]] for query in queries]}
     )
 
 

@@ -57,6 +57,34 @@ def _positions(hits: Any, name: str) -> list[list[int]]:
     return rows
 
 
+def _check_ids(query_ids: Any, corpus_ids: Any) -> tuple[list[str], list[str]]:
+    """The query and corpus ids as lists of unique strings."""
+    query_ids, corpus_ids = check_texts(query_ids, name="query_ids"), check_texts(corpus_ids, name="corpus_ids")
+    if len(set(corpus_ids)) != len(corpus_ids) or len(set(query_ids)) != len(query_ids):
+        raise ValueError("query_ids and corpus_ids must each be unique: one id per query and per document.")
+    return query_ids, corpus_ids
+
+
+def _relevant_sets(relevant: Any, query_ids: list[str], corpus_ids: list[str], name: str) -> list[set[str]]:
+    """Each query's set of relevant corpus ids, in the order of ``query_ids``; all of them in the corpus."""
+    if not isinstance(relevant, Mapping):
+        raise TypeError(f"{name} must be a dict {{query id: {{document id, ...}}}}, not {type(relevant).__name__}.")
+    known = set(corpus_ids)
+    sets = []
+    for query_id in query_ids:
+        found = relevant.get(query_id)
+        if isinstance(found, str) or not found:
+            raise ValueError(
+                f"query {query_id!r} has no set of relevant documents in {name} (no relevant passage to find): give "
+                "it one, or score only the queries that have one (InformationRetrievalEvaluator skips the others)."
+            )
+        missing = sorted(set(found) - known)
+        if missing:
+            raise ValueError(f"relevant documents {missing[:3]} of query {query_id!r} are not among corpus_ids.")
+        sets.append(set(found))
+    return sets
+
+
 def reciprocal_ranks(
     hits: Any,
     query_ids: Sequence[str],
@@ -79,19 +107,18 @@ def reciprocal_ranks(
         ``(rr > 0).mean()`` recall@k for one relevant passage per query.
 
     Raises:
-        TypeError / ValueError: hits that are not a ranking, lengths that differ, a position outside
-            the corpus, a query without relevant passages, a non-positive ``k``.
+        TypeError / ValueError: hits that are not a ranking, ids that are not unique strings, lengths that
+            differ, a position outside the corpus, a query without relevant passages or with relevant ids
+            outside the corpus, a non-positive ``k``.
     """
     check_positive("k", k)
     rows = _positions(hits, "hits")
-    query_ids, corpus_ids = list(query_ids), list(corpus_ids)
+    query_ids, corpus_ids = _check_ids(query_ids, corpus_ids)
     if len(rows) != len(query_ids):
         raise ValueError(f"hits has {len(rows)} rankings but there are {len(query_ids)} query_ids: pass them in order.")
+    wanted_sets = _relevant_sets(relevant, query_ids, corpus_ids, "relevant")
     scores = np.zeros(len(rows))
-    for i, (query, row) in enumerate(zip(query_ids, rows, strict=True)):
-        wanted = relevant.get(query)
-        if not wanted:
-            raise ValueError(f"query {query!r} has no relevant passage in relevant: score only queries that have one.")
+    for i, (wanted, row) in enumerate(zip(wanted_sets, rows, strict=True)):
         for rank, position in enumerate(row[:k], start=1):
             if not 0 <= position < len(corpus_ids):
                 raise ValueError(f"hits[{i}] names corpus position {position}, but the corpus has {len(corpus_ids)}.")
@@ -167,14 +194,12 @@ def ranking_metrics(
             cutoffs that are not positive integers.
     """
     scores = as_tensor("similarity", similarity, ("queries", "corpus")).detach().cpu().double().numpy()
-    query_ids, corpus_ids = check_texts(query_ids, name="query_ids"), check_texts(corpus_ids, name="corpus_ids")
+    query_ids, corpus_ids = _check_ids(query_ids, corpus_ids)
     if scores.shape != (len(query_ids), len(corpus_ids)):
         raise ValueError(
             f"similarity has shape {scores.shape} but there are {len(query_ids)} query ids and {len(corpus_ids)} "
             "corpus ids: one row per query and one column per document."
         )
-    if len(set(corpus_ids)) != len(corpus_ids) or len(set(query_ids)) != len(query_ids):
-        raise ValueError("query_ids and corpus_ids must each be unique: one id per query and per document.")
     check_positive("k", k)
     cutoffs = list(cutoffs) if isinstance(cutoffs, Sequence) and not isinstance(cutoffs, str) else cutoffs
     if not isinstance(cutoffs, list) or not cutoffs:
@@ -183,37 +208,20 @@ def ranking_metrics(
         )
     for cutoff in cutoffs:
         check_positive("cutoffs", cutoff)
-    if not isinstance(relevant_docs, Mapping):
-        raise TypeError(
-            f"relevant_docs must be a dict {{query id: {{document id, ...}}}}, not {type(relevant_docs).__name__}."
-        )
-    known = set(corpus_ids)
-    relevant = []
-    for query_id in query_ids:
-        found = relevant_docs.get(query_id)
-        if isinstance(found, str) or not found:
-            raise ValueError(
-                f"query {query_id!r} has no set of relevant documents in relevant_docs: give it one, or drop the "
-                "query (InformationRetrievalEvaluator skips it)."
-            )
-        missing = sorted(set(found) - known)
-        if missing:
-            raise ValueError(f"relevant documents {missing[:3]} of query {query_id!r} are not among corpus_ids.")
-        relevant.append(set(found))
+    relevant = _relevant_sets(relevant_docs, query_ids, corpus_ids, "relevant_docs")
     order_by_id = np.argsort(np.argsort(np.array(corpus_ids, dtype=object)))  # rank of each id, for ties
     deepest = max(k, *cutoffs)
     results: dict[str, list[float]] = {f"accuracy@{c}": [] for c in cutoffs}
     results |= {f"recall@{c}": [] for c in cutoffs}
-    results |= {f"mrr@{k}": [], f"ndcg@{k}": []}
-    for row, wanted in zip(scores, relevant, strict=True):
-        ranking = np.lexsort((order_by_id, -row))[:deepest]  # by score, then by document id
+    results |= {f"ndcg@{k}": []}
+    rankings = np.stack([np.lexsort((order_by_id, -row))[:deepest] for row in scores])  # by score, then by id
+    for ranking, wanted in zip(rankings, relevant, strict=True):
         hits = [corpus_ids[j] in wanted for j in ranking]
         for c in cutoffs:
             results[f"accuracy@{c}"].append(float(any(hits[:c])))
             results[f"recall@{c}"].append(sum(hits[:c]) / len(wanted))
-        first = next((rank for rank, hit in enumerate(hits[:k]) if hit), None)
-        results[f"mrr@{k}"].append(0.0 if first is None else 1.0 / (first + 1))
         dcg = sum(1.0 / math.log2(rank + 2) for rank, hit in enumerate(hits[:k]) if hit)
         ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(wanted), k)))
         results[f"ndcg@{k}"].append(dcg / ideal)
-    return {name: np.array(values) for name, values in results.items()}
+    metrics = {name: np.array(values) for name, values in results.items()}
+    return metrics | {f"mrr@{k}": reciprocal_ranks(rankings, query_ids, corpus_ids, relevant_docs, k=k)}

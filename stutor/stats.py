@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from stutor.checks import check_non_negative_int, check_positive
+from stutor.checks import check_non_negative_int, check_positive, to_list
 
 
 def _scores(values: Any, name: str) -> np.ndarray:
@@ -45,9 +45,10 @@ def _scores(values: Any, name: str) -> np.ndarray:
 
 def _group_ids(groups: Any, n: int) -> np.ndarray:
     """Group labels (any hashable values) as integers 0..k-1, one per item."""
-    if isinstance(groups, str) or not isinstance(groups, Sequence | np.ndarray):
+    groups = to_list(groups)  # a numpy array, pandas Series or torch tensor of ids, as a list
+    if isinstance(groups, str) or not isinstance(groups, Sequence):
         raise TypeError(f"groups must be a list with one group id per item, not {type(groups).__name__}.")
-    labels = list(groups.tolist() if isinstance(groups, np.ndarray) else groups)
+    labels = list(groups)
     if len(labels) != n:
         raise ValueError(f"groups has {len(labels)} ids for {n} items; give one group id per item, in the same order.")
     index: dict[Any, int] = {}

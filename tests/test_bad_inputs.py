@@ -403,7 +403,6 @@ def _data_rows() -> list[Any]:
         bad("data-split", lambda e: data.group_triplets("validation"), ValueError, "Unknown split 'validation'"),
         bad("data-per-group", lambda e: data.group_triplets("train", per_group=0), ValueError, "per_group"),
         bad("data-search-split", lambda e: data.load_search_set("validation"), ValueError, "Unknown split"),
-        bad("data-search-pairs", lambda e: data.search_pairs("validation"), ValueError, "Unknown split 'validation'"),
         bad("data-near-miss-split", lambda e: data.near_miss_retrieval("validation"), ValueError, "Unknown split"),
         bad("data-per-group-bool", lambda e: data.topic_sentences("train", per_group=True), ValueError, "not True"),
         bad("data-case", lambda e: data.bundled_case(7), ValueError, "Unknown case 7"),

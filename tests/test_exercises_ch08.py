@@ -90,3 +90,16 @@ def test_08_3_cached_loss(st_model, tiny_bert):
     foreign = losses.CachedMultipleNegativesRankingLoss(other, mini_batch_size=8)
     assert "another model" in hints("08.3", foreign, solution, model=st_model, max_texts=8).message
     assert "loss instance" in hints("08.3", "cached", solution, model=st_model, max_texts=8).message
+
+
+def test_the_notebooks_settings_are_checked_as_arguments_not_as_the_answer():
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        exercises.check("08.1", 15, batch_size=0, accumulation=4, columns=3)
+    with pytest.raises(ValueError, match="max_texts must be a positive integer"):
+        exercises.check("08.3", object(), model=None, max_texts=2.5)  # checked before the answer is read
+
+
+def test_08_2_pairs_without_their_columns_get_a_hint(mining):
+    wrong = mining["pairs"].rename_column("anchor", "question")
+    feedback = hints("08.2", mining["rows"], ["range_min"], pairs=wrong, roles=mining["roles"])
+    assert "pairs= has the columns" in feedback.message

@@ -101,3 +101,9 @@ def test_09_3_smallest_width(easier):
         assert "smaller one" in hints("09.3", bigger[0], right, search_set=search_set, **given).message
     assert "choose one of" in hints("09.3", 100, [], search_set=search_set, **given).message
     assert "whole number" in hints("09.3", 128.0, right, search_set=search_set, **given).message
+
+
+def test_a_search_set_of_another_kind_gets_a_hint(setup):
+    search_set, given = setup
+    feedback = hints("09.1", 0.5, [], search_set=(search_set.queries, search_set.corpus, search_set.relevant), **given)
+    assert "data.load_search_set('test')" in feedback.message

@@ -77,6 +77,12 @@ def test_bad_queries_and_k():
         reciprocal_ranks([[0], [0], [0]], QUERIES, CORPUS, {"q0": {"p0"}})
     with pytest.raises(ValueError, match="k"):
         reciprocal_ranks([[0], [0], [0]], QUERIES, CORPUS, RELEVANT, k=0)
+    with pytest.raises(TypeError, match="relevant must be a dict"):
+        reciprocal_ranks([[0], [0], [0]], QUERIES, CORPUS, [("q0", {"p0"})])
+    with pytest.raises(ValueError, match="not among corpus_ids"):
+        reciprocal_ranks([[0], [0], [0]], QUERIES, CORPUS, RELEVANT | {"q2": {"p9"}})
+    with pytest.raises(TypeError, match="single string"):
+        reciprocal_ranks([[0], [0], [0]], "q0q1q2", CORPUS, RELEVANT)
     with pytest.raises(ValueError, match="fewer than k=3"):
         overlap_at_k([[0, 1, 2]], [[0, 1]], k=3)
     with pytest.raises(ValueError, match="same queries"):

@@ -5,7 +5,6 @@ import json
 from collections import Counter
 
 import pytest
-from datasets import Dataset
 
 from stutor import data
 
@@ -108,15 +107,3 @@ def test_search_set_is_frozen_and_fresh_per_call():
 def test_unknown_split_is_refused(split):
     with pytest.raises(ValueError, match=r"Unknown split .*Choose one of \('train', 'dev', 'test'\)"):
         data.load_search_set(split)
-    with pytest.raises(ValueError, match="Unknown split"):
-        data.search_pairs(split)
-
-
-def test_search_pairs_are_question_and_passage():
-    pairs = data.search_pairs("train")
-    search = data.load_search_set("train")
-    assert isinstance(pairs, Dataset) and pairs.column_names == ["anchor", "positive"]
-    assert len(pairs) == len(search.queries)
-    answer = {search.queries[qid]: search.corpus[next(iter(rel))] for qid, rel in search.relevant.items()}
-    assert all(answer[row["anchor"]] == row["positive"] for row in pairs)
-    assert len(data.search_pairs(None)) == len(data.load_search_set().queries)

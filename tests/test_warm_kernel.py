@@ -89,3 +89,12 @@ def test_each_kernel_is_a_fresh_process_with_the_imports_done_and_leaves_no_orph
         if how == "shut down":
             assert launcher.wait(timeout=10) == 0  # the launcher passes on the kernel's exit code
     assert pids[0] != pids[1]
+
+
+def test_a_launcher_gives_up_at_once_with_the_reason_when_the_server_refused_to_start(tmp_path, capsys):
+    path = str(tmp_path / "server.sock")
+    (tmp_path / "server.sock.failed").write_text("warm kernel server: refusing to start:\n  UserWarning: noise")
+    start = time.monotonic()
+    assert warm_kernel.launch(path, str(tmp_path / "kernel.json")) == 1
+    assert time.monotonic() - start < 5  # not the 120 s wait for a server that is still importing
+    assert "UserWarning: noise" in capsys.readouterr().err

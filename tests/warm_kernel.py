@@ -89,6 +89,7 @@ def serve(path: str) -> None:
     """Import PRELOAD, then fork a kernel for every launcher that connects to the socket at ``path``."""
     import importlib
     import io
+    import selectors
     import threading
     import warnings
 
@@ -108,22 +109,28 @@ def serve(path: str) -> None:
     if threading.active_count() != 1:
         problems.append(f"the preloads left {threading.active_count() - 1} thread(s) running: fork is not safe")
     if problems:
-        print("warm kernel server: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
+        reason = "warm kernel server: refusing to start:\n  " + "\n  ".join(problems)
+        Path(path + ".failed").write_text(reason)  # the launchers print it instead of waiting
+        print(reason, file=sys.stderr)
         sys.exit(1)
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
-    os.rename(path + ".tmp", path)  # launchers only ever see a socket that is listening
     listener.listen(16)
-    children: dict[int, socket.socket] = {}  # kernel pid -> its launcher's connection
-    watched: dict[socket.socket, int] = {}
-    import selectors
-
+    os.rename(path + ".tmp", path)  # launchers only ever see a socket that is listening
+    kernels: dict[socket.socket, int] = {}  # a launcher's connection -> the pid of its kernel
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
+
+    def forget(connection: socket.socket) -> None:
+        kernels.pop(connection)
+        selector.unregister(connection)
+        connection.close()
+
     while True:
         for key, _ in selector.select(timeout=0.1):
-            if key.fileobj is listener:
+            connection = key.fileobj
+            if connection is listener:
                 connection, _ = listener.accept()
                 request = _receive(connection)
                 if request is None:
@@ -133,38 +140,31 @@ def serve(path: str) -> None:
                 if pid == 0:
                     selector.close()
                     listener.close()
-                    for other in watched:
+                    for other in kernels:
                         other.close()
                     connection.close()
                     _become_kernel(request)  # never returns
                 _send(connection, {"pid": pid})
-                children[pid], watched[connection] = connection, pid
+                kernels[connection] = pid
                 selector.register(connection, selectors.EVENT_READ)
-            else:  # a launcher wrote nothing more, so it closed: it died or was killed; kill its kernel
-                connection = key.fileobj
-                if not connection.recv(1):
-                    pid = watched.pop(connection)
-                    selector.unregister(connection)
-                    connection.close()
-                    if pid in children:
-                        children.pop(pid)
-                        _kill(pid)
-        while children:  # reap finished kernels and tell their launchers the exit code
+            elif not connection.recv(1):  # its launcher closed: it died or was killed; kill its kernel
+                pid = kernels[connection]
+                forget(connection)
+                _kill(pid)
+        while kernels:  # reap finished kernels and tell their launchers the exit code
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
-            connection = children.pop(pid, None)
+            connection = next((c for c, p in kernels.items() if p == pid), None)
             if connection is not None:
                 try:
                     _send(connection, {"exit": os.waitstatus_to_exitcode(status)})
                 except OSError:
                     pass
-                watched.pop(connection, None)
-                selector.unregister(connection)
-                connection.close()
+                forget(connection)
 
 
 def _kill(pid: int) -> None:
@@ -188,12 +188,9 @@ def _become_kernel(request: dict) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
-        import random
-
         import numpy
 
-        random.seed()
-        numpy.random.seed()  # fresh, as in a new process
+        numpy.random.seed()  # fresh, as in a new process (Python's random reseeds itself after a fork)
         sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
         from ipykernel import kernelapp
 
@@ -201,7 +198,7 @@ def _become_kernel(request: dict) -> None:
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
-    except BaseException:  # noqa: BLE001 - a kernel that cannot start reports and exits
+    except BaseException:  # noqa: BLE001 - a kernel that cannot start exits; its launcher passes the code on
         code = 1
     finally:
         sys.stdout.flush()
@@ -215,6 +212,9 @@ def launch(path: str, connection_file: str) -> int:
     """Ask the server at ``path`` for a kernel; pass signals on to it; return its exit code."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not os.path.exists(path):  # the server is still importing
+        if os.path.exists(path + ".failed"):
+            print(Path(path + ".failed").read_text(), file=sys.stderr)
+            return 1
         if time.monotonic() > deadline:
             print(f"warm kernel: no server at {path} after {READY_TIMEOUT_S} s", file=sys.stderr)
             return 1

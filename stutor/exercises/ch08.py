@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stutor.exercises.answers import as_int, dataset_or_hint
+from stutor.checks import check_positive
+from stutor.exercises.answers import as_int, column_rows, dataset_or_hint
 from stutor.exercises.registry import exercise, hint
 
 
@@ -15,10 +16,9 @@ from stutor.exercises.registry import exercise, hint
 )
 def in_batch_negatives(answer: Any, batch_size: Any, accumulation: Any, columns: Any) -> str:
     count = as_int(answer, "the number of candidates an anchor must beat")
-    size, steps, width = (
-        as_int(value, f"{name}=, a whole number")
-        for name, value in (("batch_size", batch_size), ("accumulation", accumulation), ("columns", columns))
-    )
+    for name, value in (("batch_size", batch_size), ("accumulation", accumulation), ("columns", columns)):
+        check_positive(name, value)  # the notebook's settings, not the answer
+    size, steps, width = int(batch_size), int(accumulation), int(columns)
     candidates = size * (width - 1)  # every positive and negative of the mini-batch
     if count == candidates - 1:
         return (
@@ -46,11 +46,13 @@ def mined_without_false_negatives(answer: Any, pairs: Any, roles: Any) -> str:
     given = dataset_or_hint(pairs, "pairs=, the (anchor, positive) pairs")
     if not isinstance(roles, dict):
         hint("pass roles=data.near_miss_roles('train'): which group and role each text has.")
+    if not {"anchor", "positive"} <= set(given.column_names):
+        hint(f"pairs= has the columns {given.column_names}: pass the (anchor, positive) pairs you mined from.")
     missing = [column for column in ("anchor", "positive", "negative") if column not in rows.column_names]
     if missing:
         hint(f"the rows lack {missing}: mine with output_format='triplet' (the default) and num_negatives=1.")
-    known = set(zip(given["anchor"], given["positive"], strict=True))
-    triplets = list(zip(rows["anchor"], rows["positive"], rows["negative"], strict=True))
+    known = set(column_rows(given, ("anchor", "positive")))
+    triplets = column_rows(rows, ("anchor", "positive", "negative"))
     foreign = sum((anchor, positive) not in known for anchor, positive, _ in triplets)
     if foreign:
         hint(f"{foreign} rows hold an (anchor, positive) that is not one of the pairs: keep the pairs' rows only.")
@@ -85,7 +87,8 @@ def mined_without_false_negatives(answer: Any, pairs: Any, roles: Any) -> str:
 def cached_loss(answer: Any, model: Any, max_texts: Any) -> str:
     from sentence_transformers.sentence_transformer import losses
 
-    limit = as_int(max_texts, "max_texts=, a whole number")
+    check_positive("max_texts", max_texts)  # the notebook's setting, not the answer
+    limit = int(max_texts)
     if isinstance(answer, losses.MultipleNegativesRankingLoss):
         hint("this loss builds the graph of the whole batch at once; its cached sibling works in mini-batches.")
     if not isinstance(answer, losses.CachedMultipleNegativesRankingLoss):

@@ -23,6 +23,10 @@ def _embeddings(query_embeddings: Any, corpus_embeddings: Any, search_set: Any =
     if queries.shape[1] != corpus.shape[1]:
         hint(f"the queries have {queries.shape[1]} dimensions and the corpus {corpus.shape[1]}: use one model.")
     if search_set is not None:
+        from stutor.data import SearchSet
+
+        if not isinstance(search_set, SearchSet):
+            hint(f"pass search_set=data.load_search_set('test') (a SearchSet), not {type(search_set).__name__}.")
         for name, tensor, ids in (("query", queries, search_set.queries), ("corpus", corpus, search_set.corpus)):
             if tensor.shape[0] != len(ids):
                 hint(
