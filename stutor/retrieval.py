@@ -117,11 +117,18 @@ def reciprocal_ranks(
     if len(rows) != len(query_ids):
         raise ValueError(f"hits has {len(rows)} rankings but there are {len(query_ids)} query_ids: pass them in order.")
     wanted_sets = _relevant_sets(relevant, query_ids, corpus_ids, "relevant")
+    for i, row in enumerate(rows):
+        outside = next((position for position in row[:k] if not 0 <= position < len(corpus_ids)), None)
+        if outside is not None:
+            raise ValueError(f"hits[{i}] names corpus position {outside}, but the corpus has {len(corpus_ids)}.")
+    return _first_relevant(rows, corpus_ids, wanted_sets, k)
+
+
+def _first_relevant(rows: Any, corpus_ids: list[str], wanted_sets: list[set[str]], k: int) -> np.ndarray:
+    """1/rank of each row's first relevant id in its top ``k`` (0 if none), on checked inputs."""
     scores = np.zeros(len(rows))
     for i, (wanted, row) in enumerate(zip(wanted_sets, rows, strict=True)):
         for rank, position in enumerate(row[:k], start=1):
-            if not 0 <= position < len(corpus_ids):
-                raise ValueError(f"hits[{i}] names corpus position {position}, but the corpus has {len(corpus_ids)}.")
             if corpus_ids[position] in wanted:
                 scores[i] = 1.0 / rank
                 break
@@ -224,4 +231,4 @@ def ranking_metrics(
         ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(wanted), k)))
         results[f"ndcg@{k}"].append(dcg / ideal)
     metrics = {name: np.array(values) for name, values in results.items()}
-    return metrics | {f"mrr@{k}": reciprocal_ranks(rankings, query_ids, corpus_ids, relevant_docs, k=k)}
+    return metrics | {f"mrr@{k}": _first_relevant(rankings, corpus_ids, relevant, k)}  # as reciprocal_ranks

@@ -30,7 +30,8 @@ from stutor.checks import check_non_negative_int, check_positive, to_list
 
 
 def _scores(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+    values = to_list(values)  # a numpy array, pandas Series or torch tensor of scores, as a list
+    if isinstance(values, str) or not isinstance(values, Sequence):
         raise TypeError(
             f"{name} must be a list or array of per-item scores (1/0 or a metric), not {type(values).__name__}."
         )

@@ -6,30 +6,19 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
 import warm_kernel
 
 
 @pytest.fixture(scope="module")
 def kernel_name(tmp_path_factory):
-    """The worker's own server under `make test` (--warm-kernels); otherwise one started here."""
-    for folder in filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)):
-        if os.path.exists(os.path.join(folder, "kernels", warm_kernel.KERNEL_NAME, "kernel.json")):
-            yield warm_kernel.KERNEL_NAME
-            return
-    folder = tmp_path_factory.mktemp("warm")
-    server = warm_kernel.start(folder)
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(folder)
-    try:
+    """The server the workers share under `make test` (--warm-kernels); otherwise one started here."""
+    if os.environ.get(warm_kernel.SERVER_ENV):
         yield warm_kernel.KERNEL_NAME
-    finally:
-        server.kill()
-        server.wait()
-        if old is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = old
+        return
+    with warm_kernel.running(tmp_path_factory.mktemp("warm")):
+        yield warm_kernel.KERNEL_NAME
 
 
 def _run(client, code: str) -> str:
@@ -45,14 +34,9 @@ def _run(client, code: str) -> str:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     try:  # a zombie has exited; only its parent has not collected it yet
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 

@@ -22,6 +22,7 @@ Usage (the pytest side is the plugin below; these are what it runs):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PRELOAD = (
@@ -113,6 +115,9 @@ def serve(path: str) -> None:
         Path(path + ".failed").write_text(reason)  # the launchers print it instead of waiting
         print(reason, file=sys.stderr)
         sys.exit(1)
+    from stutor import runtime
+
+    runtime._freeze_imports()  # once here, not in every kernel: the children share these pages untouched
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
@@ -179,8 +184,7 @@ def _become_kernel(request: dict) -> None:
     """In the forked child: take the launcher's folder and environment, then run an IPython kernel."""
     try:
         _die_with_parent()
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the server's Python ignored Ctrl-C as KeyboardInterrupt
         os.setsid()
         os.chdir(request["cwd"])
         os.environ.clear()
@@ -197,7 +201,7 @@ def _become_kernel(request: dict) -> None:
         kernelapp.launch_new_instance()
         code = 0
     except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 1
+        code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
     except BaseException:  # noqa: BLE001 - a kernel that cannot start exits; its launcher passes the code on
         code = 1
     finally:
@@ -236,12 +240,7 @@ def launch(path: str, connection_file: str) -> int:
 
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(number, forward)
-    while True:
-        try:
-            reply = _receive(connection)
-            break
-        except InterruptedError:  # pragma: no cover - Python retries recv after a handled signal
-            continue
+    reply = _receive(connection)  # Python retries recv after a forwarded signal (PEP 475)
     return 1 if reply is None else int(reply["exit"])
 
 
@@ -268,29 +267,44 @@ def start(folder: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", path], preexec_fn=_die_with_parent)
 
 
+@contextlib.contextmanager
+def running(folder: Path) -> Iterator[None]:
+    """A fork server in ``folder`` while the block runs, found through JUPYTER_PATH and SERVER_ENV."""
+    server = start(folder)
+    saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", SERVER_ENV)}
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), saved["JUPYTER_PATH"]]))
+    os.environ[SERVER_ENV] = str(folder / "server.sock")  # inherited by the processes started meanwhile
+    try:
+        yield
+    finally:
+        server.kill()
+        server.wait()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def pytest_configure(config) -> None:
     if not config.getoption("--warm-kernels"):
         return
     config.option.nbval_kernel_name = KERNEL_NAME
     if os.environ.get(SERVER_ENV):  # an xdist worker: the controller started the server for all of them
         return
+    import shutil
+
     folder = Path(tempfile.mkdtemp(prefix="stutor-warm-"))
-    server = start(folder)
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
-    os.environ[SERVER_ENV] = str(folder / "server.sock")  # inherited by the workers xdist starts next
-    config._stutor_warm_server = (server, folder)
+    stack = contextlib.ExitStack()
+    stack.callback(shutil.rmtree, folder, ignore_errors=True)
+    stack.enter_context(running(folder))  # before xdist starts its workers, so they inherit it
+    config._stutor_warm_server = stack
 
 
 def pytest_unconfigure(config) -> None:
-    started = getattr(config, "_stutor_warm_server", None)
-    if started is None:
-        return
-    import shutil
-
-    server, folder = started
-    server.kill()
-    server.wait()
-    shutil.rmtree(folder, ignore_errors=True)
+    stack = getattr(config, "_stutor_warm_server", None)
+    if stack is not None:
+        stack.close()
 
 
 if __name__ == "__main__":

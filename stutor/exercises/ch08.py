@@ -18,7 +18,7 @@ def in_batch_negatives(answer: Any, batch_size: Any, accumulation: Any, columns:
     count = as_int(answer, "the number of candidates an anchor must beat")
     for name, value in (("batch_size", batch_size), ("accumulation", accumulation), ("columns", columns)):
         check_positive(name, value)  # the notebook's settings, not the answer
-    size, steps, width = int(batch_size), int(accumulation), int(columns)
+    size, steps, width = batch_size, accumulation, columns
     candidates = size * (width - 1)  # every positive and negative of the mini-batch
     if count == candidates - 1:
         return (
@@ -88,7 +88,7 @@ def cached_loss(answer: Any, model: Any, max_texts: Any) -> str:
     from sentence_transformers.sentence_transformer import losses
 
     check_positive("max_texts", max_texts)  # the notebook's setting, not the answer
-    limit = int(max_texts)
+    limit = max_texts
     if isinstance(answer, losses.MultipleNegativesRankingLoss):
         hint("this loss builds the graph of the whole batch at once; its cached sibling works in mini-batches.")
     if not isinstance(answer, losses.CachedMultipleNegativesRankingLoss):

@@ -36,21 +36,22 @@ def _embeddings(query_embeddings: Any, corpus_embeddings: Any, search_set: Any =
     return queries, corpus
 
 
-def _reciprocal_ranks(queries: Any, corpus: Any, search_set: Any, k: int):
+def _reciprocal_ranks(queries: Any, corpus: Any, search_set: Any, *ks: int) -> list:
+    """One exact search (top 10) of the queries; its reciprocal ranks at each cut-off in ``ks``."""
     from sentence_transformers import util
 
     from stutor.retrieval import reciprocal_ranks
 
     hits = util.semantic_search(queries, corpus, top_k=10)
-    return reciprocal_ranks(hits, list(search_set.queries), list(search_set.corpus), search_set.relevant, k=k)
+    ids = list(search_set.queries), list(search_set.corpus)
+    return [reciprocal_ranks(hits, *ids, search_set.relevant, k=k) for k in ks]
 
 
 @exercise("09.1", "Compute MRR@5 of the bi-encoder on the test questions (a float).")
 def mrr_at_5(answer: Any, queries: Any, corpus: Any, search_set: Any) -> str:
     value = as_float(answer, "MRR@5")
     queries, corpus = _embeddings(queries, corpus, search_set)
-    at_5 = _reciprocal_ranks(queries, corpus, search_set, k=5)
-    at_10 = _reciprocal_ranks(queries, corpus, search_set, k=10)
+    at_5, at_10 = _reciprocal_ranks(queries, corpus, search_set, 5, 10)
     candidates = {
         "right": at_5.mean(),
         "MRR@10": at_10.mean(),
@@ -116,8 +117,8 @@ def smallest_width(answer: Any, queries: Any, corpus: Any, search_set: Any) -> s
     if width not in WIDTHS:
         hint(f"choose one of {WIDTHS}.")
     queries, corpus = _embeddings(queries, corpus, search_set)
-    full = _reciprocal_ranks(queries, corpus, search_set, k=10)
-    results = {w: compare(full, _reciprocal_ranks(queries[:, :w], corpus[:, :w], search_set, k=10)) for w in WIDTHS}
+    (full,) = _reciprocal_ranks(queries, corpus, search_set, 10)
+    results = {w: compare(full, *_reciprocal_ranks(queries[:, :w], corpus[:, :w], search_set, 10)) for w in WIDTHS}
     alike = [w for w in WIDTHS if not results[w].measurable]
     if not alike:  # pragma: no cover - depends on the model; the course's model has one
         return "every width loses measurably against all dimensions: this model keeps no short prefix."
