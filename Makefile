@@ -44,9 +44,12 @@ XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # (tests/warm_kernel.py): every notebook still runs in a fresh process, without 7 s of imports.
 NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg --warm-kernels
 # The cores shared out between the workers: two workers with two threads each on two cores lose
-# time to each other.
+# time to each other. MALLOC_TOP_PAD_: glibc keeps 256 MB spare at the top of each heap instead of
+# handing pages back and faulting them in again at every training step (an 8-step run: sys time
+# 2.0 -> 0.6 s, 1.0M -> 0.33M page faults, 10-15% faster; the same numbers, about 90 MB more peak).
+# Only for tests: what a learner's kernel holds is measured by `make bench`, without it.
 THREADS := $(shell n=$$(nproc 2>/dev/null || echo 1); t=$$((n / $(TEST_WORKERS))); echo $$((t > 0 ? t : 1)))
-QUIET_TEST := $(QUIET) OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS)
+QUIET_TEST := $(QUIET) OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) MALLOC_TOP_PAD_=268435456
 
 unit: setup browser
 	$(OFFLINE) $(QUIET_TEST) $(BIN)/pytest -q $(XDIST) tests
