@@ -684,7 +684,10 @@ def _worker(rank: int, world_size: int, init_file: str, arguments: tuple, option
     import torch
     import torch.distributed as dist
 
-    source, text_path, out_path, device = arguments
+    source, text_path, out_path, device, folder, environment = arguments
+    os.chdir(folder)  # the caller's folder and environment, not the fork server's (started at the first call)
+    os.environ.clear()
+    os.environ.update(environment)
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     os.environ["LOCAL_RANK"] = str(rank)  # one GPU per process when there are GPUs, as under torchrun
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
@@ -741,10 +744,14 @@ def encode_in_processes(
     import tempfile
 
     check_processes(processes)
-    context = multiprocessing.get_context("spawn")
+    # A fork server imports the libraries once and forks every worker from that clean process: N workers
+    # cost one import of torch and sentence-transformers, not N, and no worker inherits this process's
+    # threads (which a plain fork after torch has run could deadlock on).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["stutor.streaming", "sentence_transformers", "torch.distributed"])
     with tempfile.TemporaryDirectory() as folder:
         init_file = str(Path(folder) / "rendezvous")
-        arguments = (source, str(text_path), str(out_path), device)
+        arguments = (source, str(text_path), str(out_path), device, os.getcwd(), dict(os.environ))
         workers = [
             context.Process(target=_worker, args=(rank, processes, init_file, arguments, options))
             for rank in range(processes)
