@@ -5,7 +5,9 @@ opens a copy of notebook 01 whose outputs were removed (so every output on the p
 this run), clicks Run → Run All Cells, waits for the kernel to go idle, then checks the page: no
 error output, the expected result text, the heatmap. A screenshot is saved to
 ``outputs/browser/``. Chromium is Debian's ``chromium`` package (``make test`` installs it when it
-can); without it the test skips, except in CI (``CI=true``), where it fails.
+can); without it the test skips, except in CI (``CI=true``), where it fails. Under ``make test``
+(``--warm-kernels``) the page's kernel is forked from the tests' warm server (``tests/warm_kernel.py``):
+the same IPython kernel, without importing torch and sentence-transformers again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import warm_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 # JupyterLab and Chromium started as make binder starts them (benchmarks/lab_browser.py, a script folder).
@@ -64,10 +67,17 @@ def lab(tmp_path):
     folder.mkdir()
     browser.copy_without_outputs(ROOT / "notebooks" / NOTEBOOK, folder / NOTEBOOK)
     port, token = browser.free_port(), secrets.token_hex(16)
+    extra = {}
+    server = os.environ.get(warm_kernel.SERVER_ENV)
+    if server:  # `make test`: the page's kernel forks from the tests' warm server, as the notebooks' kernels do
+        warm_kernel.write_kernel_spec(tmp_path / "kernels-warm", server, name="python3")
+        extra["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(tmp_path / "kernels-warm"), os.environ.get("JUPYTER_PATH")])
+        )
     log = (tmp_path / "lab.log").open("w")
     process = subprocess.Popen(
         browser.lab_command(port, token, folder),
-        env=browser.lab_environment(tmp_path),
+        env=browser.lab_environment(tmp_path, **extra),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -255,15 +255,23 @@ def pytest_addoption(parser) -> None:
     )
 
 
-def start(folder: Path) -> subprocess.Popen:
-    """Start a fork server whose kernel spec ``stutor-warm`` is in ``folder`` (put it on JUPYTER_PATH)."""
-    path = str(folder / "server.sock")
-    spec = folder / "kernels" / KERNEL_NAME
+def write_kernel_spec(folder: Path, server: str, name: str = KERNEL_NAME) -> None:
+    """A kernel spec ``name`` in ``folder``/kernels (put ``folder`` on JUPYTER_PATH) whose kernels fork from ``server``.
+
+    Named ``python3``, it replaces the default kernel of a Jupyter server started with that JUPYTER_PATH.
+    """
+    spec = folder / "kernels" / name
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, str(Path(__file__).resolve()), "launch", path, "{connection_file}"]
+    argv = [sys.executable, str(Path(__file__).resolve()), "launch", server, "{connection_file}"]
     spec.joinpath("kernel.json").write_text(
         json.dumps({"argv": argv, "display_name": "Python 3 (warm, tests)", "language": "python"})
     )
+
+
+def start(folder: Path) -> subprocess.Popen:
+    """Start a fork server whose kernel spec ``stutor-warm`` is in ``folder`` (put it on JUPYTER_PATH)."""
+    path = str(folder / "server.sock")
+    write_kernel_spec(folder, path)
     return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", path], preexec_fn=_die_with_parent)
 
 
