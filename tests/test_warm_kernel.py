@@ -82,3 +82,30 @@ def test_a_launcher_gives_up_at_once_with_the_reason_when_the_server_refused_to_
     assert warm_kernel.launch(path, str(tmp_path / "kernel.json")) == 1
     assert time.monotonic() - start < 5  # not the 120 s wait for a server that is still importing
     assert "UserWarning: noise" in capsys.readouterr().err
+
+
+def test_a_warm_python_runs_its_code_on_the_launchers_streams_and_passes_its_exit_code_on(kernel_name, tmp_path):
+    """What pytest-xdist's workers are under `make test`: `python -u -c CODE`, forked from the server."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "line = sys.stdin.readline().strip()\n"
+        "print(os.getpid(), os.getcwd(), 'torch' in sys.modules, __name__, repr(sys.path[0]), line)\n"
+        "print('to stderr', file=sys.stderr)\n"
+        "sys.exit(3)"
+    )
+    server = os.environ[warm_kernel.SERVER_ENV]
+    launcher = [sys.executable, warm_kernel.__file__, "python", server]
+    result = subprocess.run(
+        [*launcher, "-u", "-c", code], input="hello\n", capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert result.returncode == 3, result.stderr
+    pid, cwd, preloaded, name, path0, line = result.stdout.split()
+    assert (cwd, preloaded, name, path0, line) == (str(tmp_path), "True", "__main__", "''", "hello")
+    assert result.stderr == "to stderr\n"
+    failed = subprocess.run([*launcher, "-c", "1 / 0"], capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "ZeroDivisionError" in failed.stderr  # a traceback, as python prints it
+    refused = subprocess.run([*launcher, "script.py"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "only `[-u] [-B] -c CODE`" in refused.stderr

@@ -9,6 +9,11 @@ ordinary IPython kernel for the notebook's connection file, in the launcher's fo
 The launcher stays the process jupyter_client manages: it passes signals on to the child and exits with
 the child's exit code; when the launcher dies, the server kills the child.
 
+The same server starts pytest-xdist's workers: execnet runs a worker as ``<python> -u -c CODE``, and
+under ``--warm-kernels`` ``<python>`` is this file's launcher, which hands its stdin, stdout and stderr
+to a forked child that runs CODE (the workers then collect and run the unit tests with the libraries
+already imported). The browser test asks for a kernel spec of its own (:func:`write_kernel_spec`).
+
 What stays the same: each notebook gets its own process, runs top to bottom, and starts with nothing
 of its own defined. What differs from a cold kernel: the libraries listed in ``PRELOAD`` are already in
 ``sys.modules``. The server refuses to start if importing them printed a warning (it would otherwise
@@ -18,6 +23,8 @@ and matplotlib is never preloaded (its backend is chosen from the kernel's envir
 Usage (the pytest side is the plugin below; these are what it runs):
     python tests/warm_kernel.py serve SOCKET        the fork server
     python tests/warm_kernel.py launch SOCKET FILE  a kernel for connection file FILE
+    python tests/warm_kernel.py python SOCKET [-u] [-B] -c CODE
+                                                    like python -c CODE, forked from the server
 """
 
 from __future__ import annotations
@@ -138,7 +145,10 @@ def serve(path: str) -> None:
             if connection is listener:
                 connection, _ = listener.accept()
                 request = _receive(connection)
-                if request is None:
+                fds: list[int] = []
+                if request is not None and request.get("python"):  # its stdin, stdout and stderr follow
+                    _, fds, _, _ = socket.recv_fds(connection, 1, 3)
+                if request is None or len(fds) not in (0, 3):
                     connection.close()
                     continue
                 pid = os.fork()
@@ -148,7 +158,11 @@ def serve(path: str) -> None:
                     for other in kernels:
                         other.close()
                     connection.close()
+                    if fds:
+                        _become_python(request, fds)  # never returns
                     _become_kernel(request)  # never returns
+                for fd in fds:
+                    os.close(fd)
                 _send(connection, {"pid": pid})
                 kernels[connection] = pid
                 selector.register(connection, selectors.EVENT_READ)
@@ -209,11 +223,70 @@ def _become_kernel(request: dict) -> None:
     os._exit(code)
 
 
+def _become_python(request: dict, fds: list[int]) -> None:
+    """In the forked child: be ``python -u [-B] -c CODE`` on the launcher's stdin, stdout and stderr.
+
+    That is how execnet starts a pytest-xdist worker, so the workers need not import torch and
+    sentence-transformers again either. Only that form of command line is accepted.
+    """
+    import builtins
+    import io
+    import traceback
+    import types
+
+    code = 1
+    try:
+        _die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))  # fresh: nothing read ahead
+        sys.stdout, sys.stderr = (
+            io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), write_through=True) for fd in (1, 2)
+        )  # -u: unbuffered, as execnet asks
+        options, source = _python_command(request["python"])
+        sys.dont_write_bytecode = "-B" in options
+        sys.argv = ["-c"]
+        sys.path[0] = ""  # python -c: the current folder first, not this script's
+        main = types.ModuleType("__main__")
+        main.__builtins__ = builtins
+        sys.modules["__main__"] = main
+        exec(compile(source, "<string>", "exec"), main.__dict__)
+        code = 0
+    except SystemExit as stop:  # as the interpreter does: sys.exit("message") prints it and exits with 1
+        code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
+        if not isinstance(stop.code, int | None):
+            print(stop.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - as the interpreter does: the traceback on stderr, exit code 1
+        traceback.print_exc()
+    finally:
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    os._exit(code)
+
+
+def _python_command(argv: list[str]) -> tuple[list[str], str]:
+    """Split ``[-u] [-B] -c CODE`` into the options and the code; refuse anything else."""
+    if len(argv) >= 2 and argv[-2] == "-c" and set(argv[:-2]) <= {"-u", "-B"}:
+        return argv[:-2], argv[-1]
+    raise SystemExit(f"warm python: only `[-u] [-B] -c CODE` is supported, not {argv}")
+
+
 # --- the launcher: the process jupyter_client starts and manages -----------------------------------
 
 
-def launch(path: str, connection_file: str) -> int:
-    """Ask the server at ``path`` for a kernel; pass signals on to it; return its exit code."""
+def launch(path: str, connection_file: str | None, python: list[str] | None = None) -> int:
+    """Ask the server at ``path`` for a kernel (or, with ``python``, a process running that command line
+    on this process's stdin, stdout and stderr); pass signals on to it; return its exit code."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not os.path.exists(path):  # the server is still importing
         if os.path.exists(path + ".failed"):
@@ -225,8 +298,13 @@ def launch(path: str, connection_file: str) -> int:
         time.sleep(0.05)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(path)
-    request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(), "env": dict(os.environ)}
-    _send(connection, request)
+    request = {"cwd": os.getcwd(), "env": dict(os.environ)}
+    if python is None:
+        request["connection_file"] = os.path.abspath(connection_file)
+        _send(connection, request)
+    else:
+        _send(connection, {**request, "python": python})
+        socket.send_fds(connection, [b"f"], [0, 1, 2])
     reply = _receive(connection)
     if reply is None:
         return 1
@@ -307,6 +385,11 @@ def pytest_configure(config) -> None:
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
     stack.enter_context(running(folder))  # before xdist starts its workers, so they inherit it
     config._stutor_warm_server = stack
+    # pytest-xdist's workers (started at session start from these specs) fork from the server too:
+    # execnet runs `<python> -u -c CODE`, and `python` here is this file's launcher.
+    worker_python = f"{sys.executable} {Path(__file__).resolve()} python {folder / 'server.sock'}"
+    tx = getattr(config.option, "tx", None) or []
+    config.option.tx = [f"popen//python={worker_python}" if spec == "popen" else spec for spec in tx]
 
 
 def pytest_unconfigure(config) -> None:
@@ -320,6 +403,9 @@ if __name__ == "__main__":
         serve(sys.argv[2])
     elif len(sys.argv) == 4 and sys.argv[1] == "launch":
         sys.exit(launch(sys.argv[2], sys.argv[3]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "python":
+        _python_command(sys.argv[3:])  # refused here, before asking the server
+        sys.exit(launch(sys.argv[2], None, python=sys.argv[3:]))
     else:
         print(__doc__.split("Usage")[1], file=sys.stderr)
         sys.exit(2)
