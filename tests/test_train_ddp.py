@@ -7,6 +7,7 @@ after training. Checked from the outside: both ranks trained (each did half of t
 process group of two), training moved the weights and the replicas stayed equal, only rank 0
 printed and wrote into the output folder, and the saved model encodes exactly like rank 0's model
 in memory. The model is a tiny random BERT (``tiny_bert``): what is tested is the launch, not the model.
+Under ``make test`` each rank's process is forked from the warm server (see the ``launcher`` fixture).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
 import pytest
+import warm_kernel
 
 from stutor.cli.train import ARGS_FILE, METRICS_FILE
 
@@ -41,8 +42,38 @@ LEARNING_RATE = "1e-3"
 
 # Started by torchrun / accelerate launch in every process: records what training did, then runs the command.
 LAUNCHER = """
-import json, os, sys
+import atexit, json, os, sys
 from pathlib import Path
+
+# Records the files and folders this rank creates or opens for writing under the watched folder
+# (Python-level writes: JSON, config and model-card files; weights are written by Rust/C++ and do not show).
+_root = os.path.abspath(os.environ["WRITES_WATCH"]) + os.sep if "WRITES_WATCH" in os.environ else None
+_seen = []
+_WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+
+def _hook(event, args):
+    if event not in ("open", "os.mkdir") or not isinstance(args[0], (str, bytes, os.PathLike)):
+        return
+    if event == "open":
+        mode, flags = args[1], args[2]
+        writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _WRITE)
+        if not writing:
+            return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    if path.startswith(_root):
+        _seen.append(path[len(_root):])
+
+
+if _root is not None:
+    sys.addaudithook(_hook)
+
+    @atexit.register
+    def _dump():
+        log = os.path.join(os.environ["WRITES_LOG"], "writes.rank" + os.environ["RANK"] + ".txt")
+        with open(log, "w") as f:
+            f.write("\\n".join(sorted(set(_seen))))
+
 
 from stutor import training
 
@@ -76,38 +107,6 @@ from stutor.cli.train import main
 sys.exit(main(sys.argv[1:]))
 """
 
-# Loaded by every Python process started with this folder on PYTHONPATH: records, per rank, the files
-# and folders it creates or opens for writing under the watched folder (Python-level writes: JSON,
-# config and model-card files; weights are written by Rust/C++ and do not show).
-SITECUSTOMIZE = """
-import atexit, os, sys
-_watch = os.environ.get("WRITES_WATCH")
-_rank = os.environ.get("RANK")
-if _watch and _rank is not None:
-    _root = os.path.abspath(_watch) + os.sep
-    _seen = []
-    _write = os.O_WRONLY | os.O_RDWR | os.O_CREAT
-
-    def _hook(event, args):
-        if event not in ("open", "os.mkdir") or not isinstance(args[0], (str, bytes, os.PathLike)):
-            return
-        if event == "open":
-            mode, flags = args[1], args[2]
-            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _write)
-            if not writing:
-                return
-        path = os.path.abspath(os.fsdecode(args[0]))
-        if path.startswith(_root):
-            _seen.append(path[len(_root):])
-
-    sys.addaudithook(_hook)
-
-    @atexit.register
-    def _dump():
-        with open(os.path.join(os.environ["WRITES_LOG"], "writes.rank" + _rank + ".txt"), "w") as f:
-            f.write("\\n".join(sorted(set(_seen))))
-"""
-
 
 def _env(report, **extra: str) -> dict[str, str]:
     quiet = {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "STUTOR_QUIET": "1"}
@@ -136,30 +135,31 @@ def _training_arguments(model, out, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def launcher(tmp_path_factory):
+def launcher(tmp_path_factory) -> list[str]:
+    """The script each launcher starts in every process (and its arguments before the command's own).
+
+    Under `make test` (``--warm-kernels``) the script is the warm server's launcher (tests/warm_kernel.py),
+    which runs the recording script in a process forked from the server: a real process of the launch
+    (its own pid, environment, streams and exit code, watched by torchrun or accelerate), without
+    importing torch and sentence-transformers again.
+    """
     path = tmp_path_factory.mktemp("launcher") / "stutor_train_recorded.py"
     path.write_text(LAUNCHER, encoding="utf-8")
-    return path
+    server = os.environ.get(warm_kernel.SERVER_ENV)
+    return [warm_kernel.__file__, "python", server, str(path)] if server else [str(path)]
 
 
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory, tiny_bert, launcher):
     """Run the command once under torchrun with two processes; return what it left behind."""
     root = tmp_path_factory.mktemp("ddp")
-    hooks, logs, out, report = root / "hooks", root / "logs", root / "model", root / "replicas"
-    hooks.mkdir()
+    logs, out, report = root / "logs", root / "model", root / "replicas"
     logs.mkdir()
-    (hooks / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
     dev = [dict(zip(("anchor", "positive", "negative"), row, strict=True)) for row in DEV_TRIPLETS]
     (root / "dev.jsonl").write_text("\n".join(json.dumps(row) for row in dev) + "\n", encoding="utf-8")
-    env = _env(
-        report,
-        PYTHONPATH=os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
-        WRITES_WATCH=str(out),
-        WRITES_LOG=str(logs),
-    )
+    env = _env(report, WRITES_WATCH=str(out), WRITES_LOG=str(logs))
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={PROCESSES}", str(launcher),
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={PROCESSES}", *launcher,
         *_training_arguments(tiny_bert, out, "--logging-steps", "1", "--eval-data", str(root / "dev.jsonl")),
     ]  # fmt: skip
     run = _launch(command, env, report)
@@ -210,7 +210,7 @@ def test_accelerate_launch_runs_the_same_command_with_ddp(tmp_path, tiny_bert, l
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(PROCESSES),
         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
-        str(launcher), *_training_arguments(tiny_bert, tmp_path / "model", "--eval-data", "none"),
+        *launcher, *_training_arguments(tiny_bert, tmp_path / "model", "--eval-data", "none"),
     ]  # fmt: skip
     run = _launch(command, _env(tmp_path / "replicas"), tmp_path / "replicas")
     _check_trained_together(run, logged=False)

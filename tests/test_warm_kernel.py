@@ -85,7 +85,7 @@ def test_a_launcher_gives_up_at_once_with_the_reason_when_the_server_refused_to_
 
 
 def test_a_warm_python_runs_its_code_on_the_launchers_streams_and_passes_its_exit_code_on(kernel_name, tmp_path):
-    """What pytest-xdist's workers are under `make test`: `python -u -c CODE`, forked from the server."""
+    """What pytest-xdist's workers (`python -u -c CODE`) and DDP ranks (`python SCRIPT ARGS`) are under `make test`."""
     import subprocess
     import sys
 
@@ -107,5 +107,9 @@ def test_a_warm_python_runs_its_code_on_the_launchers_streams_and_passes_its_exi
     assert result.stderr == "to stderr\n"
     failed = subprocess.run([*launcher, "-c", "1 / 0"], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "ZeroDivisionError" in failed.stderr  # a traceback, as python prints it
-    refused = subprocess.run([*launcher, "script.py"], capture_output=True, text=True, timeout=120)
-    assert refused.returncode == 1 and "only `[-u] [-B] -c CODE`" in refused.stderr
+    script = tmp_path / "script.py"
+    script.write_text("import os, sys\nprint(__name__, __file__ == sys.argv[0], sys.argv[1:], sys.path[0])\n")
+    ran = subprocess.run([*launcher, "-u", str(script), "a", "-b"], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and ran.stdout.split() == ["__main__", "True", "['a',", "'-b']", str(tmp_path)]
+    refused = subprocess.run([*launcher, "-m", "json.tool"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "only `[-u] [-B] (-c CODE | SCRIPT) [ARG ...]`" in refused.stderr

@@ -23,8 +23,8 @@ and matplotlib is never preloaded (its backend is chosen from the kernel's envir
 Usage (the pytest side is the plugin below; these are what it runs):
     python tests/warm_kernel.py serve SOCKET        the fork server
     python tests/warm_kernel.py launch SOCKET FILE  a kernel for connection file FILE
-    python tests/warm_kernel.py python SOCKET [-u] [-B] -c CODE
-                                                    like python -c CODE, forked from the server
+    python tests/warm_kernel.py python SOCKET [-u] [-B] (-c CODE | SCRIPT) [ARG ...]
+                                                    like python ..., forked from the server
 """
 
 from __future__ import annotations
@@ -224,10 +224,11 @@ def _become_kernel(request: dict) -> None:
 
 
 def _become_python(request: dict, fds: list[int]) -> None:
-    """In the forked child: be ``python -u [-B] -c CODE`` on the launcher's stdin, stdout and stderr.
+    """In the forked child: be ``python [-u] [-B] (-c CODE | SCRIPT) [ARG ...]`` on the launcher's streams.
 
-    That is how execnet starts a pytest-xdist worker, so the workers need not import torch and
-    sentence-transformers again either. Only that form of command line is accepted.
+    ``-c CODE`` is how execnet starts a pytest-xdist worker; ``SCRIPT`` is how the DDP test's
+    launchers start a rank. Either way the process need not import torch and sentence-transformers
+    again. Other options are refused.
     """
     import builtins
     import io
@@ -249,14 +250,21 @@ def _become_python(request: dict, fds: list[int]) -> None:
         sys.stdout, sys.stderr = (
             io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), write_through=True) for fd in (1, 2)
         )  # -u: unbuffered, as execnet asks
-        options, source = _python_command(request["python"])
+        options, source, script, arguments = _python_command(request["python"])
         sys.dont_write_bytecode = "-B" in options
-        sys.argv = ["-c"]
-        sys.path[0] = ""  # python -c: the current folder first, not this script's
-        main = types.ModuleType("__main__")
-        main.__builtins__ = builtins
-        sys.modules["__main__"] = main
-        exec(compile(source, "<string>", "exec"), main.__dict__)
+        if script is None:
+            sys.argv = ["-c", *arguments]
+            sys.path[0] = ""  # python -c: the current folder first, not this script's
+            main = types.ModuleType("__main__")
+            main.__builtins__ = builtins
+            sys.modules["__main__"] = main
+            exec(compile(source, "<string>", "exec"), main.__dict__)
+        else:
+            import runpy
+
+            sys.argv = [script, *arguments]
+            sys.path[0] = os.path.dirname(os.path.abspath(script))  # python SCRIPT: the script's folder first
+            runpy.run_path(script, run_name="__main__")
         code = 0
     except SystemExit as stop:  # as the interpreter does: sys.exit("message") prints it and exits with 1
         code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
@@ -274,11 +282,19 @@ def _become_python(request: dict, fds: list[int]) -> None:
     os._exit(code)
 
 
-def _python_command(argv: list[str]) -> tuple[list[str], str]:
-    """Split ``[-u] [-B] -c CODE`` into the options and the code; refuse anything else."""
-    if len(argv) >= 2 and argv[-2] == "-c" and set(argv[:-2]) <= {"-u", "-B"}:
-        return argv[:-2], argv[-1]
-    raise SystemExit(f"warm python: only `[-u] [-B] -c CODE` is supported, not {argv}")
+def _python_command(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str]]:
+    """Split ``[-u] [-B] (-c CODE | SCRIPT) [ARG ...]`` into options, code or script, and arguments."""
+    options = []
+    for position, word in enumerate(argv):
+        if word in ("-u", "-B"):
+            options.append(word)
+        elif word == "-c" and position + 1 < len(argv):
+            return options, argv[position + 1], None, argv[position + 2 :]
+        elif not word.startswith("-"):
+            return options, None, word, argv[position + 1 :]
+        else:
+            break
+    raise SystemExit(f"warm python: only `[-u] [-B] (-c CODE | SCRIPT) [ARG ...]` is supported, not {argv}")
 
 
 # --- the launcher: the process jupyter_client starts and manages -----------------------------------
