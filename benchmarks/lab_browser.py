@@ -102,4 +102,4 @@ def wait_for_server(process: subprocess.Popen, url: str, token: str, seconds: fl
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"JupyterLab did not answer at {url} within {seconds:.0f} s")
-        time.sleep(0.5)
+        time.sleep(0.1)

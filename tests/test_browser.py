@@ -109,7 +109,7 @@ def _wait_for_kernel(page, url: str, token: str) -> None:
         kernels = _kernels(url, token)
         if any(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
             return
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise AssertionError(f"no kernel was connected and idle within {SERVER_START_S} s: {_kernels(url, token)}")
 
 
@@ -165,7 +165,7 @@ def test_notebook_01_runs_in_jupyterlab_in_a_real_browser(lab):
                 idle = all(kernel["execution_state"] == "idle" for kernel in _kernels(url, token))
                 if idle and (counts == done or errors.count()):
                     break
-                time.sleep(0.5)
+                time.sleep(0.1)
             shown = page.locator(".jp-OutputArea-output img")
             shown = shown.last if shown.count() else page.locator(".jp-CodeCell").last
             shown.evaluate("e => e.scrollIntoView({block: 'center'})")
