@@ -341,12 +341,42 @@ def launch(path: str, connection_file: str | None, python: list[str] | None = No
 # --- the pytest plugin -----------------------------------------------------------------------------
 
 
+_server: tuple[Path, contextlib.ExitStack] | None = None  # this pytest process's server: its folder, its stop
+
+
+def _start_server() -> tuple[Path, contextlib.ExitStack]:
+    global _server
+    if _server is None:
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix="stutor-warm-"))
+        stack = contextlib.ExitStack()
+        stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        stack.enter_context(running(folder))  # before xdist starts its workers, so they inherit it
+        _server = folder, stack
+    return _server
+
+
+def _stop_server() -> None:
+    global _server
+    if _server is not None:
+        _server[1].close()
+        _server = None
+
+
 def pytest_addoption(parser) -> None:
     parser.addoption(
         "--warm-kernels",
         action="store_true",
         help="run notebooks in kernels forked from a process that has imported torch and sentence-transformers",
     )
+    # Asked for on the command line: start the server now, so that its imports overlap with pytest's
+    # loading of its other plugins (about 2 s); pytest_configure takes it over.
+    import shlex
+
+    words = sys.argv[1:] + shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    if "--warm-kernels" in words and not os.environ.get(SERVER_ENV):
+        _start_server()
 
 
 def write_kernel_spec(folder: Path, server: str, name: str = KERNEL_NAME) -> None:
@@ -390,17 +420,12 @@ def running(folder: Path) -> Iterator[None]:
 
 def pytest_configure(config) -> None:
     if not config.getoption("--warm-kernels"):
+        _stop_server()  # started early for a command line that, parsed, did not ask for it
         return
     config.option.nbval_kernel_name = KERNEL_NAME
-    if os.environ.get(SERVER_ENV):  # an xdist worker: the controller started the server for all of them
+    if os.environ.get(SERVER_ENV) and _server is None:  # an xdist worker: the controller started the server
         return
-    import shutil
-
-    folder = Path(tempfile.mkdtemp(prefix="stutor-warm-"))
-    stack = contextlib.ExitStack()
-    stack.callback(shutil.rmtree, folder, ignore_errors=True)
-    stack.enter_context(running(folder))  # before xdist starts its workers, so they inherit it
-    config._stutor_warm_server = stack
+    folder, _ = _start_server()
     # pytest-xdist's workers (started at session start from these specs) fork from the server too:
     # execnet runs `<python> -u -c CODE`, and `python` here is this file's launcher.
     worker_python = f"{sys.executable} {Path(__file__).resolve()} python {folder / 'server.sock'}"
@@ -409,9 +434,7 @@ def pytest_configure(config) -> None:
 
 
 def pytest_unconfigure(config) -> None:
-    stack = getattr(config, "_stutor_warm_server", None)
-    if stack is not None:
-        stack.close()
+    _stop_server()
 
 
 if __name__ == "__main__":
