@@ -40,8 +40,9 @@ lint: setup
 # Units start in collection order, which tests/conftest.py sorts longest first (--no-loadscope-reorder).
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
-# Each worker's kernels fork from one process that has imported torch and sentence-transformers
-# (tests/warm_kernel.py): every notebook still runs in a fresh process, without 7 s of imports.
+# One process imports torch and sentence-transformers and the others fork from it (tests/warm_kernel.py):
+# the xdist workers, every notebook's kernel, the browser test's kernel and the DDP test's ranks. Each is
+# still a fresh process, without 7 s of imports. `make unit` keeps cold processes.
 NBVAL := --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg --warm-kernels
 # The cores shared out between the workers: two workers with two threads each on two cores lose
 # time to each other. MALLOC_TOP_PAD_: glibc keeps 256 MB spare at the top of each heap instead of
