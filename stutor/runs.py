@@ -3,9 +3,11 @@
 :func:`load_run_data` turns a data source (the bundled groups, a local file in any supported
 layout, or a Hub name) into the training rows, the held-out evaluation triplets, their
 :class:`~stutor.cases.CaseReport` and the loss, checking the data once, where it enters; the
-report is passed on to :func:`stutor.training.train`, which then does not scan it again.
-:func:`check_run_options` refuses contradicting choices before anything is loaded;
-:func:`last_checkpoint` and :func:`check_same_run` make ``--resume`` safe.
+report is passed on to :func:`stutor.training.train`, which then does not scan it again; its
+first step, :func:`check_run_options`, refuses contradicting choices before anything is loaded.
+:func:`check_run_folder` checks the folder a run writes to and, for ``--resume``, its newest
+checkpoint (:func:`last_checkpoint`) and saved settings (:func:`check_same_run`);
+:func:`save_settings` and :func:`save_metrics` write the run's two records there.
 
 Taught in: notebook 07 (the recipe); the ``stutor-train`` command (:mod:`stutor.cli.train`) is
 a thin layer over this module.
@@ -21,14 +23,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stutor import cases, data, schemas, sources
-from stutor.checks import check_non_negative_int, check_positive
+from stutor.checks import check_non_negative_int, check_output_dir, check_positive
+from stutor.training import check_checkpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from datasets import Dataset
 
+    from stutor.training import TrainingHistory
+
 BUNDLED = "bundled"
 BUNDLED_DEV = "bundled-dev"
 NO_EVAL = "none"
+ARGS_FILE = "train_args.json"
+METRICS_FILE = "train_metrics.json"
+# Settings that must not change between a run and its --resume (they fix the data and its order).
+RESUME_KEYS = (
+    "model", "data", "schema", "label_column", "case", "loss", "max_train_rows", "holdout", "batch_size", "seed"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ def check_run_options(
 ) -> cases.Case | None:
     """Refuse unknown or contradicting choices before any data or model is loaded.
 
-    Args: as :func:`load_run_data`, plus ``eval_steps`` (evaluate every N steps).
+    Args: as :func:`load_run_data`, which calls this first.
 
     Returns:
         The parsed case, or None.
@@ -134,6 +145,7 @@ def load_run_data(
     eval_data: str | None = None,
     max_train_rows: int | None = None,
     label_column: str | None = None,
+    eval_steps: int | None = None,
     say: Callable[[str], Any] = print,
 ) -> RunData:
     """Load, check and split the training and evaluation data of a run; no model is needed.
@@ -149,14 +161,16 @@ def load_run_data(
         eval_data: ``"bundled-dev"`` (default), ``"none"``, or triplets from a file or Hub name.
         max_train_rows: train on the first N rows only.
         label_column: the label column of text classification data with several (TREC).
+        eval_steps: how often the run will evaluate (only checked here: it needs evaluation data).
         say: where the fallback line goes.
 
     Returns:
         A :class:`RunData`; its ``report`` is the one scan of the training rows.
 
     Raises:
-        ValueError / TypeError: data that fits no case, another case than asked, a loss that does
-            not fit, too few rows.
+        ValueError / TypeError: the options (:func:`check_run_options`), data that fits no case,
+            another case than asked, held-out rows that are not triplets named anchor/positive/negative,
+            a loss that does not fit, too few rows.
     """
     if not callable(say):
         raise TypeError(f"say must be a function that takes one line (e.g. print), not {type(say).__name__}.")
@@ -167,6 +181,7 @@ def load_run_data(
         loss=loss,
         holdout=holdout,
         eval_data=eval_data,
+        eval_steps=eval_steps,
         max_train_rows=max_train_rows,
         label_column=label_column,
     )
@@ -191,6 +206,7 @@ def load_run_data(
     if holdout:
         if report.case is not cases.Case.TRIPLET:
             raise ValueError(f"holdout evaluates triplet accuracy, but the data is {report.case}; use eval data")
+        _check_triplet_names(report, f"the holdout rows of {data_source}")
         if holdout >= len(train_rows):
             raise ValueError(f"holdout {holdout} leaves no training rows (the data has {len(train_rows)})")
         split = len(train_rows) - holdout
@@ -217,7 +233,19 @@ def _load_eval_triplets(source: str, say: Callable[[str], Any]) -> Dataset:
     rows, found = loaded
     if found.case is not cases.Case.TRIPLET:
         raise ValueError(f"the eval data must hold triplets (anchor, positive, negative); it is {found.case}")
+    _check_triplet_names(found, f"the eval data {source}")
     return rows
+
+
+def _check_triplet_names(report: cases.CaseReport, what: str) -> None:
+    """Held-out triplets go to the evaluator, which reads its columns by name (the trainer reads them in order)."""
+    names = cases.Case.TRIPLET.columns
+    if tuple(report.text_columns) != names:
+        renames = ", ".join(f"{old!r} -> {new!r}" for old, new in zip(report.text_columns, names, strict=True))
+        raise ValueError(
+            f"{what} are triplets in the columns {list(report.text_columns)}, but the evaluator reads the columns "
+            f"'anchor', 'positive' and 'negative'; rename them in the file ({renames})"
+        )
 
 
 def last_checkpoint(output_dir: str | Path) -> Path | None:
@@ -260,3 +288,77 @@ def check_same_run(settings: Mapping[str, Any], saved: str | Path, keys: Sequenc
     if changed:
         shown = ", ".join(f"{key}: {before.get(key)!r} -> {settings.get(key)!r}" for key in changed)
         raise ValueError(f"resume continues the same run, but these settings changed ({shown}); restore them")
+
+
+def check_run_folder(
+    output_dir: str | Path,
+    *,
+    model: str | None = None,
+    resume: bool = False,
+    settings: Mapping[str, Any] | None = None,
+) -> tuple[Path, Path | None]:
+    """Check the folder a run writes to before anything loads; for a resume, its checkpoint and saved settings.
+
+    Messages name the ``stutor-train`` options (``--output-dir``, ``--model``, ``--resume``).
+
+    Args:
+        output_dir: the run's folder (created later if missing).
+        model: the base model as given; a folder that is ``output_dir`` itself is refused.
+        resume: continue from the newest ``checkpoint-N`` folder in ``output_dir``.
+        settings: this run's settings (the command's options); on a resume, those of
+            :data:`RESUME_KEYS` must equal the ones :func:`save_settings` wrote.
+
+    Returns:
+        ``(folder, checkpoint)``: the output folder, and the checkpoint to resume from (None unless ``resume``).
+
+    Raises:
+        ValueError / TypeError: a folder that cannot be written or is the model's, or for a resume: no
+            checkpoint, a damaged one, or changed settings.
+    """
+    folder = check_output_dir(output_dir, name="--output-dir", optional=False)
+    model_folder = Path(model).expanduser() if model else None
+    if model_folder is not None and model_folder.is_dir() and model_folder.resolve() == folder.resolve():
+        raise ValueError(
+            f"--output-dir {str(folder)!r} is the --model folder: the trained model would overwrite the model it "
+            "starts from; choose another --output-dir"
+        )
+    if not resume:
+        return folder, None
+    checkpoint = last_checkpoint(folder)
+    if checkpoint is None:
+        raise ValueError(
+            f"--resume: no checkpoint-N folder in {str(folder)!r}; run without --resume first "
+            "(a checkpoint is written every --save-steps steps)"
+        )
+    check_checkpoint(checkpoint, name="--resume")
+    check_same_run(_as_json(settings or {}), folder / ARGS_FILE, RESUME_KEYS)
+    return folder, checkpoint
+
+
+def _as_json(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as they are saved: sorted by name, paths as strings."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in sorted(settings.items())}
+
+
+def save_settings(output_dir: str | Path, settings: Mapping[str, Any]) -> Path:
+    """Write the run's settings to :data:`ARGS_FILE` in ``output_dir`` (created), for a resume to compare.
+
+    Returns:
+        The file's path.
+    """
+    path = Path(output_dir) / ARGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_as_json(settings), indent=1), encoding="utf-8")
+    return path
+
+
+def save_metrics(output_dir: str | Path, history: TrainingHistory, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Write the run's record to :data:`METRICS_FILE` in ``output_dir``: final metrics, losses, evaluations, settings.
+
+    Returns:
+        The final metrics (:meth:`stutor.training.TrainingHistory.final_metrics`).
+    """
+    final = history.final_metrics(output_dir)
+    record = {"final": final, "losses": history.losses, "evaluations": history.evaluations, "args": _as_json(settings)}
+    (Path(output_dir) / METRICS_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return final

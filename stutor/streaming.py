@@ -15,6 +15,8 @@ A rerun resumes where the last one stopped and refuses, with a ``ValueError``, a
 model that changed. With ``world_size`` processes (``torchrun`` or ``python -m stutor.cli.encode
 --processes N``), process ``rank`` encodes chunks ``rank, rank + world_size, ...`` into the same file.
 
+:func:`prepare_encode_run` checks a whole run (input, output, resume, model) before any model loads.
+
 Taught in: no notebook; it is the tool for corpora that do not fit in memory (README, "Memory
 guide"), run as ``python -m stutor.cli.encode`` (see :mod:`stutor.cli.encode`).
 """
@@ -716,6 +718,50 @@ def check_processes(processes: int, *, name: str = "processes") -> int:
             "(more processes than cores only wait on each other)."
         )
     return processes
+
+
+def prepare_encode_run(
+    text_path: str | Path,
+    out_path: str | Path,
+    *,
+    model: str = "embedded",
+    chunk_lines: int | None = None,
+    processes: int = 1,
+    resume: bool = True,
+    allow_empty_lines: bool = False,
+) -> tuple[str, TextFileInfo | None]:
+    """Check an encoding run before any model loads, and say which model to load: what ``stutor-encode`` checks.
+
+    Under ``torchrun`` only rank 0 (:func:`distributed_rank`) looks at the output and reads the
+    input: the other ranks start at the same time and could see an output that rank 0 is creating.
+    A resumed run is checked against its progress files (:func:`check_saved_run`; its input was
+    scanned when it started); a new one scans its input once (:func:`scan_text_file`).
+
+    Args:
+        text_path, out_path, chunk_lines, resume, allow_empty_lines: as :func:`encode_file`.
+        model: as :func:`encoder_source`; a resumed run must have been started with the same name.
+        processes: processes on this machine (:func:`encode_in_processes`); more than one is refused under ``torchrun``.
+
+    Returns:
+        ``(source, info)``: the model to load (:func:`encoder_source`) and the input's
+        :class:`TextFileInfo` to pass on to :func:`encode_file` as ``info``, or None when not scanned here.
+
+    Raises:
+        ValueError / TypeError: ``torchrun`` and ``processes`` both, a bad input or output, a run that
+            cannot be resumed, or a model that is neither embedded, a model folder nor a Hub name.
+    """
+    rank, world_size = distributed_rank()
+    if processes > 1 and world_size > 1:
+        raise ValueError("Use either torchrun or --processes, not both.")
+    check_input(text_path)
+    first = rank == 0
+    out = check_output(out_path, resume=resume and first, input_path=text_path)
+    info = None
+    if first and resume and out.exists():
+        check_saved_run(text_path, out, chunk_lines, model_name=model)
+    elif first:
+        info = scan_text_file(text_path, allow_empty_lines=allow_empty_lines)
+    return encoder_source(model), info
 
 
 def encode_in_processes(

@@ -352,3 +352,14 @@ def test_a_resume_with_another_model_name_exits_2_before_any_model_loads(tiny, t
         command.main([str(text), str(out), "--model", "embedded"])
     assert stop.value.code == 2
     assert f"was started with the model {str(folder)!r}, not 'embedded'" in capsys.readouterr().err
+
+
+def test_prepare_encode_run_scans_on_rank_0_only_and_refuses_torchrun_with_processes(tmp_path, monkeypatch):
+    text = write_lines(tmp_path / "lines.txt", 5)
+    source, info = streaming.prepare_encode_run(text, tmp_path / "out.npy")
+    assert source == "embedded" and info.n_lines == 5
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert streaming.prepare_encode_run(text, tmp_path / "out.npy") == ("embedded", None)  # rank 0 scans
+    with pytest.raises(ValueError, match="Use either torchrun or --processes, not both"):
+        streaming.prepare_encode_run(text, tmp_path / "out.npy", processes=2)

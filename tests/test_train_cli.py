@@ -276,3 +276,14 @@ def test_label_column_picks_one_of_several(no_model, tmp_path, capsys):
     assert "--label-column coarse_label" in capsys.readouterr().err
     assert train.main(["--label-column", "x"]) == 2
     assert "the bundled data needs none" in capsys.readouterr().err
+
+
+def test_held_out_triplets_with_other_column_names_exit_2_before_any_model_loads(no_model, tmp_path, capsys):
+    qpn = tmp_path / "qpn.jsonl"
+    rows = [{"q": f"question {i}", "p": f"same question {i}", "n": f"other {i}"} for i in range(4)]
+    qpn.write_text("\n".join(json.dumps(row) for row in rows))
+    for arguments in (["--eval-data", str(qpn)], ["--data", str(qpn), "--holdout", "2"]):
+        assert train.main(arguments) == 2, arguments
+        err = capsys.readouterr().err
+        assert "['q', 'p', 'n']" in err and "'anchor', 'positive' and 'negative'" in err, arguments
+        assert "Traceback" not in err

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import warm_kernel
 
-from stutor.cli.train import ARGS_FILE, METRICS_FILE
+from stutor.runs import ARGS_FILE, METRICS_FILE
 
 ROWS, BATCH, PROCESSES = 16, 4, 2  # 2 steps per rank (4 for one process alone)
 PROBE_SENTENCES = (

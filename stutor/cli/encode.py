@@ -8,8 +8,9 @@ Examples::
     torchrun --nproc-per-node 4 -m stutor.cli.encode corpus.txt corpus.npy  # four GPUs
 
 Rerun the same command after an interruption: it resumes. Read the result with
-``numpy.load("corpus.npy", mmap_mode="r")``. The command only parses: the work is done by
-:func:`stutor.streaming.encode_file` (one process, or each ``torchrun`` process) and
+``numpy.load("corpus.npy", mmap_mode="r")``. The command only parses: the run is checked by
+:func:`stutor.streaming.prepare_encode_run`, the work done by
+:func:`stutor.streaming.encode_with_torchrun` (one process, or each ``torchrun`` process) and
 :func:`stutor.streaming.encode_in_processes` (``--processes N``).
 
 Taught in: no notebook; see the README's "Memory guide" and ``python -m stutor.cli.encode --help``.
@@ -18,10 +19,10 @@ Taught in: no notebook; see the README's "Memory guide" and ``python -m stutor.c
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from stutor import checks, streaming
 
@@ -63,12 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _torchrun_world() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def check_arguments(args: argparse.Namespace) -> dict:
-    """Check the arguments and the input file before any model is loaded.
+def check_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """Check the numbers and the device, then the run (:func:`stutor.streaming.prepare_encode_run`); no model loads.
 
     Args:
         args: the parsed arguments.
@@ -84,19 +81,16 @@ def check_arguments(args: argparse.Namespace) -> dict:
     streaming.check_processes(args.processes, name="--processes")
     checks.check_positive("--chunk-lines", args.chunk_lines, optional=True)
     checks.check_device("--device", args.device)
-    if args.processes > 1 and _torchrun_world() > 1:
-        raise ValueError("Use either torchrun or --processes, not both.")
-    streaming.check_input(args.input)
-    # Under torchrun only rank 0 looks at the output and reads the input: the others start at the same
-    # time and could see an output that rank 0 is creating.
-    first = int(os.environ.get("RANK", "0")) == 0
-    streaming.check_output(args.output, resume=args.resume and first, input_path=args.input)
-    info = None
-    if first and args.resume and args.output.exists():  # a resumed run checked its input when it started
-        streaming.check_saved_run(args.input, args.output, args.chunk_lines, model_name=args.model)
-    elif first:
-        info = streaming.scan_text_file(args.input, allow_empty_lines=args.allow_empty_lines)
-    return {"source": streaming.encoder_source(args.model), "info": info}
+    source, info = streaming.prepare_encode_run(
+        args.input,
+        args.output,
+        model=args.model,
+        chunk_lines=args.chunk_lines,
+        processes=args.processes,
+        resume=args.resume,
+        allow_empty_lines=args.allow_empty_lines,
+    )
+    return {"source": source, "info": info}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         parser.error(str(error))
     start = time.perf_counter()
-    rank = int(os.environ.get("RANK", "0"))
+    rank, _ = streaming.distributed_rank()
     options = {
         "batch_size": args.batch_size,
         "chunk_lines": args.chunk_lines,

@@ -17,7 +17,9 @@ and the loss defaults to the course's recommendation for it (:mod:`stutor.losses
 triplet accuracy on held-out triplets. A config file (JSON or YAML) holds the same settings, its
 keys the long option names; flags given on the command line win. Every argument and the data are
 checked before any model loads; a bad one gets a message and exit code 2. The command only parses:
-the data of a run is :func:`stutor.runs.load_run_data`, the training :func:`stutor.training.train`.
+the output folder and ``--resume`` are :func:`stutor.runs.check_run_folder`, the data of a run
+:func:`stutor.runs.load_run_data`, the training :func:`stutor.training.train`, the records
+:func:`stutor.runs.save_settings` and :func:`stutor.runs.save_metrics`.
 
 Under ``torchrun`` or ``accelerate launch`` every process runs this same command; the trainer
 splits the batches between them and averages the gradients (PyTorch DDP). ``--batch-size`` is per
@@ -30,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -38,16 +39,9 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from stutor import checks, runs, schemas, training
-from stutor.runs import BUNDLED, BUNDLED_DEV, NO_EVAL
+from stutor import checks, runs, schemas, streaming, training
+from stutor.runs import BUNDLED, BUNDLED_DEV, METRICS_FILE, NO_EVAL
 from stutor.sources import DATA_SUFFIXES
-
-METRICS_FILE = "train_metrics.json"
-ARGS_FILE = "train_args.json"
-# Settings that must not change between a run and its --resume (they fix the data and its order).
-RESUME_KEYS = (
-    "model", "data", "schema", "label_column", "case", "loss", "max_train_rows", "holdout", "batch_size", "seed"
-)  # fmt: skip
 
 
 def _number(parse: type, check: Callable[..., None], noun: str, **options: Any) -> Callable[[str], Any]:
@@ -159,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir",
         type=Path,
         default=Path("runs/stutor-model"),
-        help="the trained model, its checkpoints and train_metrics.json go here (default %(default)s)",
+        help=f"the trained model, its checkpoints and {METRICS_FILE} go here (default %(default)s)",
     )
     output.add_argument(
         "--save-steps",
@@ -253,55 +247,8 @@ def parse_args(argv: list[str] | None = None, parser: argparse.ArgumentParser | 
     return parser.parse_args(argv)
 
 
-def check_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    """Check what can be checked without data or model (the library's checks, on the parsed options).
-
-    Args:
-        args: the parsed arguments.
-
-    Returns:
-        ``{"case": Case | None, "checkpoint": Path | None, "output_dir": Path}``.
-
-    Raises:
-        ValueError: what is wrong, and how to fix it.
-    """
-    case = runs.check_run_options(
-        data_source=args.data,
-        schema=args.schema,
-        case=args.case,
-        loss=args.loss,
-        holdout=args.holdout,
-        eval_data=args.eval_data,
-        eval_steps=args.eval_steps,
-        max_train_rows=args.max_train_rows,
-        label_column=args.label_column,
-    )
-    output = checks.check_output_dir(args.output_dir, name="--output-dir", optional=False)
-    model_folder = Path(args.model).expanduser() if args.model else None
-    if model_folder is not None and model_folder.is_dir() and model_folder.resolve() == output.resolve():
-        raise ValueError(
-            f"--output-dir {str(output)!r} is the --model folder: the trained model would overwrite the model it "
-            "starts from; choose another --output-dir"
-        )
-    checkpoint = None
-    if args.resume:
-        checkpoint = runs.last_checkpoint(output)
-        if checkpoint is None:
-            raise ValueError(
-                f"--resume: no checkpoint-N folder in {str(output)!r}; run without --resume first "
-                "(a checkpoint is written every --save-steps steps)"
-            )
-        training.check_checkpoint(checkpoint, name="--resume")
-        runs.check_same_run(_settings(args), output / ARGS_FILE, RESUME_KEYS)
-    return {"case": case, "checkpoint": checkpoint, "output_dir": output}
-
-
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: str(value) if isinstance(value, Path) else value for key, value in sorted(vars(args).items())}
-
-
 def load_data(args: argparse.Namespace, *, verbose: bool = True) -> runs.RunData:
-    """The run's data, from the parsed options (:func:`stutor.runs.load_run_data`)."""
+    """The run's data, from the parsed options (:func:`stutor.runs.load_run_data`, which checks them first)."""
     return runs.load_run_data(
         args.data,
         schema=args.schema,
@@ -311,12 +258,13 @@ def load_data(args: argparse.Namespace, *, verbose: bool = True) -> runs.RunData
         eval_data=args.eval_data,
         max_train_rows=args.max_train_rows,
         label_column=args.label_column,
-        say=print if verbose else (lambda *a, **k: None),
+        eval_steps=args.eval_steps,
+        say=print if verbose else _silent,
     )
 
 
-def _rank() -> tuple[int, int]:
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """Print nothing: the output of processes other than the main one."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,14 +282,17 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv, parser)
     except SystemExit as stop:  # argparse printed its message (or --help)
         return int(stop.code or 0)
-    rank, world = _rank()
+    rank, world = streaming.distributed_rank()
     is_main = rank == 0
-    say = print if is_main else (lambda *a, **k: None)
+    say = print if is_main else _silent
+    settings = vars(args)
     try:
         from stutor import models
 
-        checked = check_arguments(args)
-        choice = models.resolve_model(args.model, verbose=is_main)
+        output_dir, checkpoint = runs.check_run_folder(
+            args.output_dir, model=args.model, resume=args.resume, settings=settings
+        )
+        choice = models.resolve_model(args.model, verbose=is_main)  # before the data: a Hub data set can be large
         models.check_max_seq_length(choice, args.max_seq_length, name="--max-seq-length")
         prepared = load_data(args, verbose=is_main)
     except (ValueError, TypeError) as error:
@@ -350,22 +301,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from stutor import runtime, triplets
 
-    output_dir = checked["output_dir"]
     say(f"Data: {prepared.description}: {len(prepared.train)} training rows, {prepared.report}")
     held_out = f"{len(prepared.eval)} held-out triplets" if prepared.eval is not None else "none"
     say(f"Loss: {prepared.loss}; evaluation: {held_out}")
     if world > 1:
         say(f"Data parallel: {world} processes, {args.batch_size} examples each per step")
-    if checked["checkpoint"] is not None:
-        say(f"Resuming from {checked['checkpoint']}")
+    if checkpoint is not None:
+        say(f"Resuming from {checkpoint}")
 
     runtime.configure()
     warnings.filterwarnings("ignore", message=".*broadcast_buffers.*")  # accelerate's DDP call, not ours
     model = models.build_sentence_transformer(choice, max_seq_length=args.max_seq_length)
     evaluator = triplets.triplet_evaluator(prepared.eval, name="heldout") if prepared.eval is not None else None
     if is_main:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / ARGS_FILE).write_text(json.dumps(_settings(args), indent=1), encoding="utf-8")
+        runs.save_settings(output_dir, settings)
     history = training.train(
         model,
         prepared.train,
@@ -382,12 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         max_steps=args.max_steps,
         output_dir=output_dir,
         save_steps=args.save_steps or None,
-        resume_from_checkpoint=checked["checkpoint"],
+        resume_from_checkpoint=checkpoint,
     )
     if is_main:
-        final = history.final_metrics(output_dir)
-        record = {"final": final, "losses": history.losses, "evaluations": history.evaluations, "args": _settings(args)}
-        (output_dir / METRICS_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+        final = runs.save_metrics(output_dir, history, settings)
         print("final: " + " ".join(f"{key}={value}" for key, value in final.items()), flush=True)
     return 0
 
