@@ -7,7 +7,8 @@ parsed options. Numbers (counts of at most 2**63 - 1, 32-bit seeds, no NaN or in
 (:func:`as_dataset`), numbers in any array form (:func:`as_tensor`), devices and output folders each
 have one helper here.
 
-Taught in: notebook 01 (what ``encode`` accepts) and every notebook that trains or encodes.
+Taught in: no notebook calls it directly; the ``stutor`` functions every notebook (01-09) calls check
+their arguments with it.
 """
 
 from __future__ import annotations
@@ -129,6 +130,21 @@ def check_fraction(name: str, value: Any, *, hint: str = "") -> None:
     """
     if not _is_number(value, Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be a number from 0 up to but not including 1, not {value!r}.{hint}")
+
+
+def check_open_fraction(name: str, value: Any, *, hint: str = "") -> None:
+    """Refuse anything but a number strictly between 0 and 1 (a confidence level, a tolerance).
+
+    Args:
+        name: the argument's name in the message.
+        value: the value to check.
+        hint: one sentence added to the message (what a usual value is).
+
+    Raises:
+        ValueError: not a number in (0, 1): 0 and 1 themselves are refused.
+    """
+    if not _is_number(value, Real) or not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be a fraction between 0 and 1, both excluded, not {value!r}.{hint}")
 
 
 def check_choice(name: str, value: Any, choices: Sequence[Any], *, allow_none: bool = False) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from stutor import memory
-from stutor.checks import as_tensor, check_fraction, check_positive, check_seed, to_list
+from stutor.checks import as_tensor, check_fraction, check_non_negative_int, check_positive, check_seed, to_list
 
 
 def _check_model(model: Any, tokenizer: Any) -> None:
@@ -122,9 +122,8 @@ def freeze_lower_layers(model: Any, trainable_layers: int = 2) -> int:
     layers = getattr(container, "layer", None)
     if layers is None or not hasattr(base, "embeddings"):
         raise ValueError(f"{type(model).__name__} has no embeddings + encoder.layer list; freeze its layers by hand.")
-    if isinstance(trainable_layers, bool) or not isinstance(trainable_layers, int):
-        raise ValueError(f"trainable_layers must be an integer, not {trainable_layers!r}.")
-    if not 0 <= trainable_layers <= len(layers):
+    check_non_negative_int("trainable_layers", trainable_layers, what="the top layers left trainable")
+    if trainable_layers > len(layers):
         raise ValueError(
             f"trainable_layers must be between 0 and {len(layers)} (the model's layers), not {trainable_layers}."
         )

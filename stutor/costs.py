@@ -7,7 +7,7 @@ one matrix product. This module times both on the machine at hand for a few smal
 sizes on which the rate has levelled off (:func:`settled`), extrapolates to large ``n`` from those
 rates and the known counts, and checks the extrapolation against an independent measurement on
 random pairs of a much larger collection (:func:`time_pair_sample`). :func:`time_passes` measures
-what one forward pass of a sentence and of a pair cost at a given batch size: the factor that,
+what one forward pass of a sentence and of a pair cost at a given batch size: their ratio,
 times ``(n-1)/2``, makes the cost ratio.
 
 Taught in: notebook 03.
@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from stutor import runtime
-from stutor.checks import MAX_INT, as_tensor, check_positive, check_seed, check_texts
+from stutor.checks import (
+    as_tensor,
+    check_non_negative_int,
+    check_open_fraction,
+    check_positive,
+    check_seed,
+    check_texts,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import CrossEncoder
@@ -135,8 +142,7 @@ def pair_count(n: int) -> int:
         >>> pair_count(10_000)
         49995000
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative integer (a number of sentences), not {n!r}.")
+    check_non_negative_int("n", n, what="a number of sentences")
     return n * (n - 1) // 2
 
 
@@ -360,8 +366,7 @@ def time_similarity_search(n_values: Sequence[int], dim: int, *, seed: int = 0) 
         One :class:`Timing` per size with architecture ``"similarity-search"`` and no forward passes.
     """
     sizes = check_n_values(n_values)
-    if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= MAX_INT:
-        raise ValueError(f"dim must be a positive integer (the embedding dimension), not {dim!r}.")
+    check_positive("dim", dim)
     check_seed("seed", seed)
     _check_fits_in_memory(sizes[-1], dim)
     generator = torch.Generator().manual_seed(seed)
@@ -411,11 +416,6 @@ class PassCost:
         """Seconds per pair pass."""
         return self.pair_seconds / self.pairs
 
-    @property
-    def factor(self) -> float:
-        """How many sentence passes one pair pass costs: ``per_pair / per_sentence``."""
-        return self.per_pair / self.per_sentence
-
 
 def _sample_pairs(n: int, count: int, seed: int) -> list[tuple[int, int]]:
     """``count`` distinct unordered index pairs ``(i, j)``, ``i < j < n``, drawn uniformly with ``seed``."""
@@ -458,8 +458,9 @@ def time_passes(
     """Time one forward pass of a sentence and of a pair, at each batch size, on the same random texts.
 
     ``2 * pairs`` sentences are drawn from ``sentences`` (seeded); the bi-encoder encodes all of
-    them and the cross-encoder scores them two by two as ``pairs`` pairs. The ratio ``factor`` of
-    the two per-pass times, times ``(n-1)/2``, is the cost ratio of the two searches (notebook 03).
+    them and the cross-encoder scores them two by two as ``pairs`` pairs. The ratio
+    ``per_pair / per_sentence`` of the two per-pass times, times ``(n-1)/2``, is the cost ratio of
+    the two searches (notebook 03).
 
     Args:
         cross_encoder: a ``sentence_transformers.CrossEncoder`` (see :func:`build_cross_encoder`).
@@ -481,8 +482,7 @@ def time_passes(
     for size in batch_sizes:
         check_positive("each batch size", size)
     check_positive("pairs", pairs)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, not {seed!r}.")
+    check_seed("seed", seed)
     pool = check_texts(sentences, name="sentences")
     if len(pool) < 2 * pairs:
         raise ValueError(
@@ -566,8 +566,7 @@ def time_pair_sample(
     """
     check_positive("pairs", pairs)
     check_positive("batch_size", batch_size)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, not {seed!r}.")
+    check_seed("seed", seed)
     pool = check_texts(sentences, name="sentences")
     if len(pool) < 2 or pairs > pair_count(len(pool)):
         raise ValueError(
@@ -675,8 +674,7 @@ def settled(timings: Sequence[Timing], *, tolerance: float = 0.2) -> list[Timing
     Raises:
         ValueError: a tolerance outside (0, 1), or timings that :func:`fit_rate` refuses.
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
-        raise ValueError(f"tolerance must be a fraction between 0 and 1 (e.g. 0.2 for 20 %), not {tolerance!r}.")
+    check_open_fraction("tolerance", tolerance, hint=" Use e.g. 0.2 for 20 %.")
     items = _check_timings(timings, _architecture_of(timings))
     rates = [rate for _, rate in rate_per_size(items)]
     first = len(items) - 2
@@ -718,8 +716,9 @@ class CostEstimate:
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_INT:
-        raise ValueError(f"n must be an integer >= 2 and at most 2**63 - 1 (a number of sentences), not {n!r}.")
+    check_positive("n", n)
+    if n < 2:
+        raise ValueError(f"n must be an integer >= 2 (a number of sentences: a pair needs two), not {n!r}.")
     return n
 
 

@@ -22,7 +22,7 @@ Online, :func:`load_qqp_triplets` and :func:`load_stsb` fetch what the reference
 (``embedding-data/QQP_triplets``) and the STS benchmark (``sentence-transformers/stsb``); when the
 Hub is out of reach they fall back to the bundled data and print one line saying so.
 
-Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 (the four cases), 06 (topics,
+Taught in: notebook 01 (paraphrase groups), 03 (scored pairs), 04 and 05 (the four cases), 06 (topics,
 duplicate pairs), 07 (triplets, near-miss triplets), 08 (near-miss roles and retrieval) and 09 (the search set).
 """
 
@@ -174,9 +174,10 @@ def duplicate_pairs(split: str | None, per_group: int | None = None) -> Dataset:
 def bundled_case(case: Case | int | str, split: str | None = "train", *, label_type: str = "class") -> Dataset:
     """Derive a data set of one case from the bundled data, in the trainer's layout.
 
-    - case 1 ``label_type="class"``: per group, (question, paraphrase, 1) and (question, hard negative, 0);
-      ``label_type="score"``: the bundled scored pairs with scores scaled to 0-1 (they have no split);
-    - case 2: per group, (question, paraphrase);
+    - case 1 ``label_type="class"``: per group, (question, paraphrase, 1) and (question, hard negative, 0):
+      ``duplicate_pairs(split, per_group=1)``; ``label_type="score"``: the bundled scored pairs with
+      scores scaled to 0-1 (they have no split);
+    - case 2: per group, (question, paraphrase): the first two columns of ``group_triplets(split, per_group=1)``;
     - case 3: every paraphrase with its group number as the class;
     - case 4: per group, (question, paraphrase, hard negative): ``group_triplets(split, per_group=1)``.
 
@@ -193,27 +194,16 @@ def bundled_case(case: Case | int | str, split: str | None = "train", *, label_t
         raise ValueError(f"label_type must be 'class' or 'score', not {label_type!r}.")
     if label_type == "score" and case is not Case.LABELLED_PAIR:
         raise ValueError(f"label_type='score' exists only for case 1 (labelled pairs), not {case}.")
-    groups = _groups_of(split)
+    check_choice("split", split, SPLITS, allow_none=True)
     if case is Case.TRIPLET:
         return group_triplets(split, per_group=1)
-    if case is Case.LABELLED_PAIR and label_type == "score":
-        pairs = load_sts_pairs()
-        return Dataset.from_dict(
-            {**pairs.select_columns(["sentence1", "sentence2"]).to_dict(), "score": [s / 5.0 for s in pairs["score"]]}
-        )
-    if case is Case.POSITIVE_PAIR:
-        return Dataset.from_dict(
-            {"anchor": [g["paraphrases"][0] for g in groups], "positive": [g["paraphrases"][1] for g in groups]}
-        )
     if case is Case.LABELLED_PAIR:
-        rows = []
-        for g in groups:
-            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["paraphrases"][1], "label": 1})
-            rows.append({"sentence1": g["paraphrases"][0], "sentence2": g["hard_negatives"][0], "label": 0})
-        return Dataset.from_list(rows)
+        return _unit_scored_pairs() if label_type == "score" else duplicate_pairs(split, per_group=1)
+    if case is Case.POSITIVE_PAIR:
+        return group_triplets(split, per_group=1).select_columns(["anchor", "positive"])
     label_of = {gid: index for index, gid in enumerate(sorted(group["id"] for group in _groups()))}
     return Dataset.from_list(
-        [{"sentence": text, "label": label_of[g["id"]]} for g in groups for text in g["paraphrases"]]
+        [{"sentence": text, "label": label_of[g["id"]]} for g in _groups_of(split) for text in g["paraphrases"]]
     )
 
 
@@ -442,6 +432,12 @@ def load_sts_pairs() -> Dataset:
     return sources.read_file(_resource("sts_pairs.tsv")).select_columns(["sentence1", "sentence2", "score"])
 
 
+def _unit_scored_pairs() -> Dataset:
+    """The bundled scored pairs with their 0-5 scores divided by 5: ``score`` in 0-1, as sentence-transformers wants."""
+    pairs = load_sts_pairs()
+    return pairs.remove_columns("score").add_column("score", [score / 5.0 for score in pairs["score"]])
+
+
 def all_sentences() -> list[str]:
     """All distinct sentences of the bundled data, in a fixed order (for timing runs).
 
@@ -504,6 +500,5 @@ def load_stsb(split: str = "test", source: str | Path = STSB, *, verbose: bool =
     if raw is None:
         if verbose:
             print(sources.fallback_message(STSB, "scored sentence pairs"))
-        pairs = load_sts_pairs()
-        return pairs.remove_columns("score").add_column("score", [score / 5.0 for score in pairs["score"]])
+        return _unit_scored_pairs()
     return schemas.parse_stsb(raw)

@@ -257,7 +257,12 @@ def loss_name(loss_or_name: Any) -> str:
     raise TypeError(f"Expected a loss (name, class or instance), not {type(loss_or_name).__name__}.")
 
 
-def _options_for(name: str) -> list[LossOption]:
+def options_for(name: str) -> list[LossOption]:
+    """The rows of :data:`LOSS_TABLE` for one loss name (a loss may take several cases or label types).
+
+    Raises:
+        ValueError: a name that is not in the table (the message lists the names that are).
+    """
     options = [option for option in LOSS_TABLE if option.name == name]
     if not options:
         raise ValueError(f"{name} is not in the course's selection table; choose one of {list(LOSS_NAMES)}.")
@@ -363,7 +368,7 @@ def check_loss_fits(
             looks like, what the loss expects and which losses would fit.
     """
     name = loss_name(loss_or_name)
-    options = _options_for(name)
+    options = options_for(name)
     dataset = as_dataset(dataset)
     report = cases.detect_case(dataset) if report is None else report
     fits = [o for o in options if o.case is report.case and o.label_type is report.label_type]
@@ -429,18 +434,17 @@ def build_loss(
     from sentence_transformers.sentence_transformer import losses
 
     name = loss.name if isinstance(loss, LossOption) else loss_name(loss)
-    _options_for(name)
+    option = options_for(name)[0]
     if not hasattr(model, "get_embedding_dimension"):
         raise TypeError(f"model must be a SentenceTransformer, not {type(model).__name__}.")
     _check_options(name, getattr(losses, name), kwargs)
     if dataset is not None:
         dataset = as_dataset(dataset, "training data")
     report = check_loss_fits(name, dataset, report=report) if dataset is not None else None
-    option = _options_for(name)[0]
     if option.needs_num_labels:
         if "num_labels" not in kwargs:
             if report is None:
-                raise ValueError("SoftmaxLoss needs num_labels: pass the training data or num_labels=<classes>.")
+                raise ValueError(f"{name} needs num_labels: pass the training data or num_labels=<classes>.")
             kwargs["num_labels"] = max(dataset[report.label_column]) + 1
         kwargs.setdefault("embedding_dimension", model.get_embedding_dimension())
     if option.needs_guide and kwargs.get("guide") is None:

@@ -1,7 +1,7 @@
 """Memory on this machine: the container's limit, what each notebook needs, and what holds the rest.
 
 A Binder gives a learner about 2 GB, and every notebook left open keeps its kernel's memory. So
-each notebook's first cell calls :func:`check_room` (through :func:`stutor.runtime.configure`): it
+each notebook's set-up cell calls :func:`check_room` (through :func:`stutor.runtime.configure`): it
 compares the notebook's measured peak (``make bench`` writes ``resources/memory_needs.json``) with
 what is left under the container's limit (cgroup v2 or v1, not the host's RAM) and, when it will
 not fit, says so before any model loads, lists this Jupyter server's other kernels by notebook,
@@ -16,7 +16,8 @@ waits; :func:`return_freed_memory` is the second half of it, for library code, a
 :func:`return_memory_promptly` (called by :func:`stutor.runtime.configure`) makes the C library
 return large freed blocks at once.
 
-Taught in: the first cell of every notebook; the teacher guide's "Running on Binder" section.
+Taught in: the set-up cell of every notebook (``release`` in 01, 02, 03, 05, 07; ``return_freed_memory``
+in 08); the teacher guide's "Running on Binder" section.
 """
 
 from __future__ import annotations

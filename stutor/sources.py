@@ -9,8 +9,9 @@
   raw Hub schema with :mod:`stutor.schemas`) and checks it once: it returns the rows *and* their
   :class:`~stutor.cases.CaseReport`, which later steps take instead of scanning again.
 
-Taught in: notebook 04 (schemas and layouts), 03 (STS files) and 07 (the QQP triplets); the
-``stutor-train`` command loads its ``--data`` with it.
+Taught in: notebook 03 (``read_stsb_tsv``, STS files); :mod:`stutor.data`'s loaders read through it in
+notebooks 03, 04 and 07 (the QQP triplets, with a Hub model); the ``stutor-train`` command loads its
+``--data`` with it.
 """
 
 from __future__ import annotations

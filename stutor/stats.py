@@ -21,12 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from stutor.checks import check_non_negative_int, check_positive, to_list
+from stutor.checks import check_non_negative_int, check_open_fraction, check_positive, to_list
 
 
 def _scores(values: Any, name: str) -> np.ndarray:
@@ -172,8 +171,7 @@ def compare(
             f"scores_a has {first.size} items and scores_b {second.size}: a paired comparison needs the same items "
             "on both sides, in the same order."
         )
-    if not isinstance(confidence, Real) or isinstance(confidence, bool) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number between 0 and 1 (e.g. 0.95), not {confidence!r}.")
+    check_open_fraction("confidence", confidence, hint=" A usual level is 0.95.")
     check_positive("resamples", resamples)
     check_non_negative_int("seed", seed)
     differences = second - first

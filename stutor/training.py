@@ -11,7 +11,7 @@ It works offline (the model card never asks the Hub), draws progress bars for a 
 stays silent under tests (``STUTOR_QUIET=1``), and runs unchanged from a script under
 ``torchrun``: the trainer saves on the main process only.
 
-Taught in: notebook 07.
+Taught in: notebook 07 (and notebooks 05 and 08, which also train with :func:`train`).
 """
 
 from __future__ import annotations

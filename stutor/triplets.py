@@ -9,7 +9,7 @@ reference tutorial's evaluator has two mistakes this module makes impossible:
 :func:`stutor.data.group_triplets` builds many triplets from the bundled paraphrase groups of one
 split (groups never cross splits); :func:`triplet_evaluator` checks the three columns and builds a
 ``TripletEvaluator``; :func:`triplet_distances` gives the two cosine distances of every triplet
-(for histograms) and :func:`triplet_accuracy` the share of correct triplets.
+(for histograms; a triplet is correct where the first is the smaller).
 
 Taught in: notebook 07.
 """
@@ -175,21 +175,3 @@ def triplet_distances(model: Any, triplets: Any, *, batch_size: int = 64) -> tup
         return (1.0 - (a * b).sum(dim=-1)).numpy()
 
     return distances(positives), distances(negatives)
-
-
-def triplet_accuracy(model: Any, triplets: Any, *, batch_size: int = 64) -> float:
-    """Share of triplets whose anchor is closer (cosine) to the positive than to the negative.
-
-    The same number as ``TripletEvaluator``'s ``cosine_accuracy``, computed with each distinct
-    text encoded once.
-
-    Args:
-        model: a ``SentenceTransformer``.
-        triplets: as for :func:`triplet_evaluator`.
-        batch_size: texts per forward pass.
-
-    Returns:
-        The accuracy, from 0 to 1 (0.5 is chance).
-    """
-    positive, negative = triplet_distances(model, triplets, batch_size=batch_size)
-    return float(np.mean(positive < negative))

@@ -90,6 +90,8 @@ def test_no_notebook_variable_shadows_a_stutor_module(path):
                 targets = [node.target]
             elif isinstance(node, ast.FunctionDef | ast.ClassDef):
                 shadowing += [node.name] if node.name in MODULE_NAMES else []
+            elif isinstance(node, ast.arg):  # a parameter shadows the module inside its function
+                shadowing += [node.arg] if node.arg in MODULE_NAMES else []
             for target in targets:
                 shadowing += [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and n.id in MODULE_NAMES]
     assert not shadowing, f"{path.name} assigns {sorted(set(shadowing))}, the name(s) of stutor modules"

@@ -40,7 +40,7 @@ def _id(option: losses.LossOption) -> str:
 @pytest.mark.parametrize("option", losses.LOSS_TABLE, ids=_id)
 def test_every_entry_builds_and_gives_a_finite_loss(option, st_model):
     dataset = _tiny(option)
-    extra = {"guide": st_model} if option.requires and option.requires[0].startswith("guide") else {}
+    extra = {"guide": st_model} if option.needs_guide else {}
     loss = losses.build_loss(option.name, st_model, dataset, **extra)
     assert type(loss).__name__ == option.name
     value = losses.loss_on_batch(loss, dataset)

@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from stutor import exercises
+from stutor.exercises import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "teaching.md"
@@ -23,7 +23,7 @@ def test_guide_names_every_chapter_and_exercise():
     text = GUIDE.read_text(encoding="utf-8")
     for chapter in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"`{chapter.name}`" in text, f"no learning goals for {chapter.name}"
-    for exercise_id in exercises.list_exercises():
+    for exercise_id in registry.REGISTRY:
         assert exercise_id in text, f"exercise {exercise_id} is not in the guide"
     for section in ("## Lesson plans", "### 90 minutes", "### 3 hours", "## Common learner mistakes", "wheelhouse"):
         assert section in text

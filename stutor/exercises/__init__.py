@@ -21,6 +21,6 @@ Taught in: notebooks 01-09 (the exercise cells at the end of each).
 from __future__ import annotations
 
 from stutor.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09  # noqa: F401  (they register)
-from stutor.exercises.registry import Exercise, Feedback, check, list_exercises
+from stutor.exercises.registry import Exercise, Feedback, check
 
-__all__ = ["Exercise", "Feedback", "check", "list_exercises"]
+__all__ = ["Exercise", "Feedback", "check"]

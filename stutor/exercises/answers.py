@@ -5,7 +5,7 @@ the library's own check (:func:`stutor.checks.as_dataset`, :func:`stutor.checks.
 :func:`stutor.cases.detect_case`, :func:`stutor.losses.loss_name`) and answer with a hint where
 it refuses.
 
-Taught in: the exercise cells at the end of notebooks 01-07 (through the chapter modules).
+Taught in: the exercise cells at the end of notebooks 01-09 (through the chapter modules).
 """
 
 from __future__ import annotations

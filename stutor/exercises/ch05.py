@@ -19,10 +19,10 @@ def loss_for_scores(answer: Any, dataset: Any) -> str:
     if name in fitting:
         first = "the course's first choice" if name == fitting[0] else "it fits; the course's first choice is another"
         return f"{name} takes {report.kind} ({first})."
-    options = [option for option in losses.LOSS_TABLE if option.name == name]
-    if not options:
+    try:
+        option = losses.options_for(name)[0]
+    except ValueError:
         hint(f"{name} is not in the course's loss table (losses.LOSS_TABLE); pick from the table.")
-    option = options[0]
     if option.case is report.case:
         hint(f"{name} needs {option.label_type.value} labels; these pairs carry a {report.label_type.value}.")
     hint(f"{name} takes case {option.case.value} data; these are case {report.case.value}: {report.kind}.")

@@ -4,6 +4,8 @@ A chapter module registers each checker with ``@exercise(id, task)``. What the c
 notebook is read from its signature: the first parameter is the learner's answer, every other
 parameter without a default is a required keyword of :func:`check`, and one with a default is
 optional (it lets the checker say more, e.g. which wrong value the answer matches).
+
+Taught in: the exercise cells at the end of notebooks 01-09 (each calls ``exercises.check``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class Exercise:
 
 
 REGISTRY: dict[str, Exercise] = {}
+"""Every registered exercise by id (``"01.2"``); the chapter modules fill it when they are imported."""
 
 
 class NotYet(Exception):
@@ -127,24 +130,11 @@ def exercise(exercise_id: str, task: str) -> Callable[[Checker], Checker]:
     return register
 
 
-def list_exercises(notebook: str | int | None = None) -> dict[str, str]:
-    """The registered exercises and their tasks.
-
-    Args:
-        notebook: only this notebook's exercises (``"01"`` or ``1``); None for all.
-
-    Returns:
-        ``{exercise id: task}``, in order.
-    """
-    prefix = None if notebook is None else f"{int(notebook):02d}."
-    return {key: ex.task for key, ex in sorted(REGISTRY.items()) if prefix is None or key.startswith(prefix)}
-
-
 def check(exercise_id: str, answer: Any, **given: Any) -> Feedback:
     """Check an answer to one exercise.
 
     Args:
-        exercise_id: e.g. ``"01.2"`` (see :func:`list_exercises`).
+        exercise_id: e.g. ``"01.2"`` (the keys of :data:`REGISTRY`).
         answer: the learner's answer; ``None`` means not answered yet.
         **given: the notebook objects the exercise needs, named as in its cell
             (e.g. ``model=model``).
