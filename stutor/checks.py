@@ -117,34 +117,21 @@ def check_non_negative(name: str, value: Any, *, hint: str = "") -> None:
         raise ValueError(f"{name} must be a finite number >= 0, not {value!r}.{hint}")
 
 
-def check_fraction(name: str, value: Any, *, hint: str = "") -> None:
-    """Refuse anything but a number from 0 up to, but not including, 1.
+def check_fraction(name: str, value: Any, *, hint: str = "", zero: bool = True) -> None:
+    """Refuse anything but a number from 0 (or, with ``zero=False``, above 0) up to, but not including, 1.
 
     Args:
         name: the argument's name in the message.
         value: the value to check.
         hint: one sentence added to the message (what a usual value is).
+        zero: whether 0 itself is allowed (a warmup ratio: yes; a confidence level or tolerance: no).
 
     Raises:
-        ValueError: not a number in [0, 1).
+        ValueError: not a number in [0, 1), or (0, 1) with ``zero=False``.
     """
-    if not _is_number(value, Real) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number from 0 up to but not including 1, not {value!r}.{hint}")
-
-
-def check_open_fraction(name: str, value: Any, *, hint: str = "") -> None:
-    """Refuse anything but a number strictly between 0 and 1 (a confidence level, a tolerance).
-
-    Args:
-        name: the argument's name in the message.
-        value: the value to check.
-        hint: one sentence added to the message (what a usual value is).
-
-    Raises:
-        ValueError: not a number in (0, 1): 0 and 1 themselves are refused.
-    """
-    if not _is_number(value, Real) or not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be a fraction between 0 and 1, both excluded, not {value!r}.{hint}")
+    if not _is_number(value, Real) or not (0.0 <= value < 1.0 if zero else 0.0 < value < 1.0):
+        span = "a number from 0 up to but not including 1" if zero else "a fraction between 0 and 1, both excluded"
+        raise ValueError(f"{name} must be {span}, not {value!r}.{hint}")
 
 
 def check_choice(name: str, value: Any, choices: Sequence[Any], *, allow_none: bool = False) -> None:

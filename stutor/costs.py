@@ -27,8 +27,8 @@ import torch
 from stutor import runtime
 from stutor.checks import (
     as_tensor,
+    check_fraction,
     check_non_negative_int,
-    check_open_fraction,
     check_positive,
     check_seed,
     check_texts,
@@ -674,7 +674,7 @@ def settled(timings: Sequence[Timing], *, tolerance: float = 0.2) -> list[Timing
     Raises:
         ValueError: a tolerance outside (0, 1), or timings that :func:`fit_rate` refuses.
     """
-    check_open_fraction("tolerance", tolerance, hint=" Use e.g. 0.2 for 20 %.")
+    check_fraction("tolerance", tolerance, hint=" Use e.g. 0.2 for 20 %.", zero=False)
     items = _check_timings(timings, _architecture_of(timings))
     rates = [rate for _, rate in rate_per_size(items)]
     first = len(items) - 2

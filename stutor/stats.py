@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from stutor.checks import check_non_negative_int, check_open_fraction, check_positive, to_list
+from stutor.checks import check_fraction, check_non_negative_int, check_positive, to_list
 
 
 def _scores(values: Any, name: str) -> np.ndarray:
@@ -171,7 +171,7 @@ def compare(
             f"scores_a has {first.size} items and scores_b {second.size}: a paired comparison needs the same items "
             "on both sides, in the same order."
         )
-    check_open_fraction("confidence", confidence, hint=" A usual level is 0.95.")
+    check_fraction("confidence", confidence, hint=" A usual level is 0.95.", zero=False)
     check_positive("resamples", resamples)
     check_non_negative_int("seed", seed)
     differences = second - first

@@ -12,7 +12,6 @@ from stutor.checks import (
     check_choice,
     check_fraction,
     check_non_negative_int,
-    check_open_fraction,
     check_output_dir,
     check_positive,
     check_texts,
@@ -65,10 +64,10 @@ def test_fraction_is_zero_up_to_one(value):
 
 @pytest.mark.parametrize("value", [0, 1, 0.0, 1.0, -0.1, 1.5, float("nan"), True, "0.5", None])
 def test_open_fraction_excludes_zero_and_one(value):
-    check_open_fraction("confidence", 1e-9)
-    check_open_fraction("confidence", 0.95)
+    check_fraction("confidence", 1e-9, zero=False)
+    check_fraction("confidence", 0.95, zero=False)
     with pytest.raises(ValueError, match=r"confidence must be a fraction between 0 and 1, both excluded.*0\.95"):
-        check_open_fraction("confidence", value, hint=" Usual: 0.95.")
+        check_fraction("confidence", value, hint=" Usual: 0.95.", zero=False)
 
 
 def test_choice_lists_the_options():
