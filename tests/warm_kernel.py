@@ -244,8 +244,9 @@ def _become_python(request: dict, fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-            os.close(fd)
+            if fd != target:
+                os.dup2(fd, target)
+                os.close(fd)
         sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))  # fresh: nothing read ahead
         sys.stdout, sys.stderr = (
             io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), write_through=True) for fd in (1, 2)
