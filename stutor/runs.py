@@ -9,8 +9,8 @@ first step, :func:`check_run_options`, refuses contradicting choices before anyt
 checkpoint (:func:`last_checkpoint`) and saved settings (:func:`check_same_run`);
 :func:`save_settings` and :func:`save_metrics` write the run's two records there.
 
-Taught in: notebook 07 (the recipe); the ``stutor-train`` command (:mod:`stutor.cli.train`) is
-a thin layer over this module.
+Taught in: no notebook; it packages notebook 07's recipe as the ``stutor-train`` command
+(:mod:`stutor.cli.train`, a thin layer over this module; README "Scale out").
 """
 
 from __future__ import annotations
