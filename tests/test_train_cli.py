@@ -12,6 +12,9 @@ from stutor import cases, data, models, schemas, training
 from stutor.cli import train
 
 TINY = ["--model", "embedded", "--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
+# The run-folder test trains four times: conftest's tiny random BERT, since the folder is the point there
+# (the scan test below runs the embedded default end to end).
+TINY_BERT = ["--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
 
 
 @pytest.fixture
@@ -178,13 +181,25 @@ def test_train_checks_its_checkpoint_arguments(tmp_path):
         training.train(model, rows, "TripletLoss", resume_from_checkpoint=tmp_path)
 
 
-def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_path, capsys):
+def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_path, capsys, tiny_bert):
     from sentence_transformers.sentence_transformer import SentenceTransformer
 
     dev = tmp_path / "dev.jsonl"
     data.group_triplets("dev", per_group=1).select(range(6)).to_json(dev)
     out = tmp_path / "run"
-    common = [*TINY, "--max-train-rows", "16", "--save-steps", "2", "--eval-data", str(dev), "--output-dir", str(out)]
+    common = [
+        "--model",
+        str(tiny_bert),
+        *TINY_BERT,
+        "--max-train-rows",
+        "16",
+        "--save-steps",
+        "2",
+        "--eval-data",
+        str(dev),
+        "--output-dir",
+        str(out),
+    ]
     assert train.main([*common, "--max-steps", "2"]) == 0
     first = capsys.readouterr().out
     final = [line for line in first.splitlines() if line.startswith("final: ")]
