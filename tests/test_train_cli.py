@@ -11,10 +11,8 @@ import pytest
 from stutor import cases, data, models, schemas, training
 from stutor.cli import train
 
-TINY = ["--model", "embedded", "--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
-# The run-folder test trains four times: conftest's tiny random BERT, since the folder is the point there
-# (the scan test below runs the embedded default end to end).
-TINY_BERT = ["--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
+SHORT = ["--max-seq-length", "32", "--batch-size", "4", "--logging-steps", "1"]
+TINY = ["--model", "embedded", *SHORT]
 
 
 @pytest.fixture
@@ -187,19 +185,9 @@ def test_a_run_writes_the_model_and_metrics_and_resumes_from_its_checkpoint(tmp_
     dev = tmp_path / "dev.jsonl"
     data.group_triplets("dev", per_group=1).select(range(6)).to_json(dev)
     out = tmp_path / "run"
-    common = [
-        "--model",
-        str(tiny_bert),
-        *TINY_BERT,
-        "--max-train-rows",
-        "16",
-        "--save-steps",
-        "2",
-        "--eval-data",
-        str(dev),
-        "--output-dir",
-        str(out),
-    ]
+    # conftest's tiny random BERT: the run folder and --resume are the point (the scan test runs the embedded model)
+    common = ["--model", str(tiny_bert), *SHORT, "--max-train-rows", "16", "--save-steps", "2", "--eval-data", str(dev)]
+    common += ["--output-dir", str(out)]
     assert train.main([*common, "--max-steps", "2"]) == 0
     first = capsys.readouterr().out
     final = [line for line in first.splitlines() if line.startswith("final: ")]
